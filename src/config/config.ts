@@ -1,0 +1,145 @@
+/**
+ * Node configuration: a YAML file (optional) validated with zod, every key defaulted so the node runs with no file
+ * at all (embedded defaults: SQLite file and spool under `dataDir`, output to a local folder, no external service).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** The package root (works from src/ under vitest and from dist/src/ when built). */
+export function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.includes(`${'/dist/'}`) ? resolve(here, '../../..') : resolve(here, '../..');
+}
+
+const AeTitle = z
+  .string()
+  .min(1)
+  .max(16)
+  .regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'AE titles are at most 16 printable ASCII characters without backslash')
+  .refine((s) => s.trim().length > 0, 'AE title cannot be blank');
+
+const DimseDestination = z.object({
+  name: z.string().min(1),
+  type: z.literal('dimse'),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  calledAeTitle: AeTitle,
+  callingAeTitle: AeTitle.optional(),
+});
+const FolderDestination = z.object({
+  name: z.string().min(1),
+  type: z.literal('folder'),
+  path: z.string().min(1),
+});
+export const DestinationSchema = z.discriminatedUnion('type', [DimseDestination, FolderDestination]);
+export type Destination = z.infer<typeof DestinationSchema>;
+
+export const ConfigSchema = z
+  .object({
+    /** Folder for the database, the spool of received files and the produced objects. */
+    dataDir: z.string().default('var'),
+    identity: z
+      .object({
+        name: z.string().default('PMCT-ICH-NODE'),
+        institutionName: z.string().optional(),
+        /** Stable UID of this installation; derived from dataDir's database when absent. */
+        deviceUid: z.string().optional(),
+      })
+      .prefault({}),
+    receive: z
+      .object({
+        aeTitle: AeTitle.default('PMCT_ICH'),
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(11112),
+        /** Calling AE titles allowed to associate; '*' allows any (a warning is logged at start). */
+        allowedCallingAeTitles: z.array(z.string().min(1)).default(['*']),
+        maxPduLength: z.number().int().min(4096).default(131072),
+      })
+      .prefault({}),
+    ingest: z
+      .object({
+        /** A series is complete when no instance arrived for this long. */
+        quietSeconds: z.number().positive().default(15),
+        sweepIntervalSeconds: z.number().positive().default(1),
+      })
+      .prefault({}),
+    imaging: z
+      .object({
+        rsnaFix: z.boolean().default(false),
+        axialMaxDeg: z.number().min(0).max(90).default(45),
+        paddingMask: z.boolean().default(true),
+        /** Worker threads for decoding and preprocessing; 0 = one per CPU core. */
+        workers: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+    inference: z
+      .object({
+        /** Ensemble or model manifest(s), relative to the package root unless absolute. */
+        models: z.array(z.string().min(1)).min(1).default(['models/default.ensemble.json']),
+        executionProviders: z.array(z.enum(['cuda', 'cpu'])).min(1).default(['cpu']),
+        batchSize: z.number().int().positive().default(8),
+        keySlices: z.number().int().min(1).max(10).default(3),
+      })
+      .prefault({}),
+    destinations: z.array(DestinationSchema).default([{ name: 'local-folder', type: 'folder', path: 'outbox' }]),
+    dispatch: z
+      .object({
+        maxAttempts: z.number().int().positive().default(10),
+        initialBackoffSeconds: z.number().positive().default(5),
+        maxBackoffSeconds: z.number().positive().default(600),
+        intervalSeconds: z.number().positive().default(1),
+      })
+      .prefault({}),
+    log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a parsed config object; `baseDir` resolves relative paths (dataDir, folder destinations). */
+export function parseConfig(value: unknown, baseDir = process.cwd()): Config {
+  const r = ConfigSchema.safeParse(value ?? {});
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${issues}`);
+  }
+  const c = r.data;
+  const abs = (p: string, base: string) => (isAbsolute(p) ? p : resolve(base, p));
+  c.dataDir = abs(c.dataDir, baseDir);
+  c.inference.models = c.inference.models.map((m) => abs(m, isAbsolute(m) ? '/' : packageRoot()));
+  c.destinations = c.destinations.map((d) => (d.type === 'folder' ? { ...d, path: abs(d.path, c.dataDir) } : d));
+  const names = new Set<string>();
+  for (const d of c.destinations) {
+    if (names.has(d.name)) throw new ConfigError(`invalid configuration: destination name "${d.name}" is used twice`);
+    names.add(d.name);
+  }
+  return c;
+}
+
+/** Loads a YAML config file (relative paths resolve against its folder), or the defaults when `path` is undefined. */
+export function loadConfig(path?: string): Config {
+  if (!path) return parseConfig({});
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(e as Error).message}`);
+  }
+  return parseConfig(value, dirname(resolve(path)));
+}

@@ -1,0 +1,30 @@
+/**
+ * Series completion: a series is complete when no instance arrived for `quietSeconds`. Completing it queues a job;
+ * a series re-opened by a late instance completes again and gets a new job, whose result replaces the earlier one.
+ */
+import { nowIso, recordEvent, type Db } from '../db/database.js';
+
+export function completeQuietSeries(db: Db, quietSeconds: number, now = new Date()): number[] {
+  const cutoff = new Date(now.getTime() - quietSeconds * 1000).toISOString();
+  const due = db
+    .prepare(`SELECT id FROM series WHERE state = 'receiving' AND last_received_at <= ? ORDER BY last_received_at`)
+    .pluck()
+    .all(cutoff) as number[];
+  const jobs: number[] = [];
+  const complete = db.transaction((seriesId: number) => {
+    const at = nowIso();
+    const changed = db
+      .prepare(`UPDATE series SET state = 'complete', completed_at = ? WHERE id = ? AND state = 'receiving' AND last_received_at <= ?`)
+      .run(at, seriesId, cutoff).changes;
+    if (changed === 0) return; // an instance arrived meanwhile
+    const earlier = db.prepare('SELECT COUNT(*) FROM jobs WHERE series_id = ?').pluck().get(seriesId) as number;
+    const reason = earlier === 0 ? 'series complete' : 'series re-opened by a late instance';
+    const jobId = Number(
+      db.prepare(`INSERT INTO jobs (series_id, reason, created_at) VALUES (?, ?, ?)`).run(seriesId, reason, at).lastInsertRowid,
+    );
+    recordEvent(db, 'job.queued', reason, { seriesId, jobId });
+    jobs.push(jobId);
+  });
+  for (const id of due) complete(id);
+  return jobs;
+}
