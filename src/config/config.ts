@@ -57,6 +57,8 @@ export const ConfigSchema = z
         /** Calling AE titles allowed to associate; '*' allows any (a warning is logged at start). */
         allowedCallingAeTitles: z.array(z.string().min(1)).default(['*']),
         maxPduLength: z.number().int().min(4096).default(131072),
+        /** Associations are refused (transient) while the spool's file system has less free space than this. */
+        minFreeMegabytes: z.number().min(0).default(256),
       })
       .prefault({}),
     ingest: z

@@ -77,7 +77,7 @@ class StoreScp extends Scp {
   constructor(
     socket: net.Socket,
     private readonly opts: ScpOptions,
-    private readonly logId: string,
+    private readonly assocId: string,
   ) {
     super(socket, { associationTimeout: 60_000, pduTimeout: 60_000 });
     socket.on('close', () => void this.current?.writer.discard());
@@ -87,7 +87,7 @@ class StoreScp extends Scp {
     const { opts } = this;
     this.callingAe = association.getCallingAeTitle().trim();
     const called = association.getCalledAeTitle().trim();
-    const log = { assoc: this.logId, callingAe: this.callingAe, calledAe: called };
+    const log = { assoc: this.assocId, callingAe: this.callingAe, calledAe: called };
     if (called !== opts.aeTitle) {
       opts.logger.warn('association refused: called AE title is not this node', log);
       this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
@@ -122,7 +122,7 @@ class StoreScp extends Scp {
     if (ts) pc.setResult(PresentationContextResult.Accept, ts);
     else {
       this.opts.logger.info('presentation context refused: no decodable transfer syntax', {
-        assoc: this.logId,
+        assoc: this.assocId,
         proposed: pc.getTransferSyntaxUids().map((u) => `${u} (${syntaxName(u)})`),
       });
       pc.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
@@ -195,7 +195,7 @@ class StoreScp extends Scp {
         (status) => answer(status),
         (e: NodeJS.ErrnoException) => {
           this.opts.logger.error('C-STORE not made durable: answered Out of Resources', {
-            assoc: this.logId,
+            assoc: this.assocId,
             sopInstanceUid: sop,
             error: e.code ?? e.message,
           });

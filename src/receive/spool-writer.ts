@@ -15,6 +15,16 @@ export interface SpooledFile {
   sha256: string;
 }
 
+/** FileHandle.write may write less than asked (a nearly full disk does this without an error): loop until done. */
+async function writeFully(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset);
+    if (bytesWritten === 0) throw Object.assign(new Error('no bytes written'), { code: 'ENOSPC' });
+    offset += bytesWritten;
+  }
+}
+
 export class SpoolWriter extends Writable {
   private handle: Promise<FileHandle>;
   private readonly hash: Hash = createHash('sha256');
@@ -47,7 +57,7 @@ export class SpoolWriter extends Writable {
     this.hash.update(chunk);
     this.size += chunk.length;
     this.handle
-      .then((fh) => fh.write(chunk))
+      .then((fh) => writeFully(fh, chunk))
       .then(
         () => cb(),
         (e: Error) => {

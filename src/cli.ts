@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * pmct-ich-node command line: serve | analyze | demo | send | build-models | migrate.
+ * Logs and progress go to stderr; `analyze --json` prints only JSON on stdout.
+ */
+import { Command, Option } from 'commander';
+import { loadConfig, packageRoot } from './config/config.js';
+import { createLogger } from './log/logger.js';
+import { packageVersion } from './version.js';
+
+const program = new Command();
+program
+  .name('pmct-ich-node')
+  .description('PACS AI node: intracranial hemorrhage scoring of postmortem head CT (DICOM in, ONNX ensemble, SR + key slices out)')
+  .version(packageVersion())
+  .option('-c, --config <file>', 'YAML configuration (default: embedded defaults; env PMCT_ICH_CONFIG)');
+
+const configPath = () => (program.opts().config as string | undefined) ?? process.env.PMCT_ICH_CONFIG;
+
+program
+  .command('serve')
+  .description('run the node: DICOM SCP, analysis jobs and dispatch, until SIGINT/SIGTERM')
+  .action(async () => {
+    const config = loadConfig(configPath());
+    const logger = createLogger(config.log.level);
+    const { startNode } = await import('./service.js');
+    const node = await startNode(config, logger);
+    const stop = () => {
+      logger.info('stopping');
+      node.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('analyze')
+  .description('analyse DICOM files or folders offline (no network) and print per-series results')
+  .argument('<paths...>', 'files or folders (walked recursively)')
+  .option('--json', 'print only JSON on stdout')
+  .option('--models <manifest...>', 'model or ensemble manifest(s) instead of the configured ensemble')
+  .option('--tensors <file.npy>', 'write the float32 [N,3,H,W] model input, in slice order, as NumPy .npy')
+  .addOption(new Option('--rsna-fix', 'apply the RSNA 2019 12-bit intercept correction'))
+  .action(async (paths: string[], opts: { json?: boolean; models?: string[]; tensors?: string; rsnaFix?: boolean }) => {
+    const { runAnalyzeCommand } = await import('./pipeline/analyze-command.js');
+    process.exitCode = await runAnalyzeCommand(paths, opts, loadConfig(configPath()));
+  });
+
+program
+  .command('demo')
+  .description('start the node in a temporary folder, send a study to it over DICOM, and print the result')
+  .argument('[folder]', 'study folder to send (default: ../shared/data/studies/cq500-ct-0 when present)')
+  .option('--clean', 'remove the temporary folder at the end')
+  .action(async (folder: string | undefined, opts: { clean?: boolean }) => {
+    const { runDemo } = await import('./demo.js');
+    process.exitCode = await runDemo(folder, opts);
+  });
+
+program
+  .command('send')
+  .description('send DICOM files or folders to a DICOM node by C-STORE (files sent as stored)')
+  .argument('<paths...>', 'files or folders')
+  .requiredOption('--host <host>', 'destination host')
+  .requiredOption('--port <port>', 'destination port', (v) => Number(v))
+  .option('--called <ae>', 'called AE title', 'PMCT_ICH')
+  .option('--calling <ae>', 'calling AE title', 'PMCT_SEND')
+  .action(async (paths: string[], opts: { host: string; port: number; called: string; calling: string }) => {
+    const { sendFiles } = await import('./dispatch/send-files.js');
+    const r = await sendFiles(paths, opts);
+    process.stderr.write(`sent ${r.sent} of ${r.total} file(s)${r.failures.length ? `; failed: ${r.failures.map((f) => `${f.path} (${f.error})`).join(', ')}` : ''}\n`);
+    process.exitCode = r.failures.length ? 1 : 0;
+  });
+
+program
+  .command('build-models')
+  .description('build the baseline ONNX model(s) under models/ (no downloads) and check their SHA-256')
+  .action(async () => {
+    const { buildModels } = await import('./inference/baseline-model.js');
+    const built = await buildModels(`${packageRoot()}/models`);
+    for (const b of [built].flat()) process.stderr.write(`built ${JSON.stringify(b)}\n`);
+  });
+
+program
+  .command('migrate')
+  .description('create or upgrade the database in the configured data folder')
+  .action(async () => {
+    const config = loadConfig(configPath());
+    const { openDatabase } = await import('./db/database.js');
+    const { dataPaths } = await import('./service.js');
+    const db = openDatabase(dataPaths(config.dataDir).db);
+    const versions = db.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all();
+    db.close();
+    process.stderr.write(`${JSON.stringify(versions)}\n`);
+  });
+
+program.parseAsync().catch((e: Error) => {
+  process.stderr.write(`error: ${e.message}\n`);
+  process.exitCode = 1;
+});
