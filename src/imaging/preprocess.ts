@@ -10,7 +10,7 @@ import { routeByHeader } from './classify.js';
 import { applyModality, modalityTransform, paddingMask, rsnaCorrection } from './hounsfield.js';
 import { pixelLayout, storedValues } from './pixels.js';
 import { Skip, failed, type SkipCode } from './skip.js';
-import { resizeBilinear, windowChannel, windowToGrey } from './window-resize.js';
+import { windowResize, windowToGrey } from './window-resize.js';
 
 export interface PreprocessOptions {
   /** Distinct model input specifications; each frame gets one tensor per spec. */
@@ -62,14 +62,14 @@ export function specKey(spec: InputSpec): string {
 
 function toTensor(hu: Float64Array, mask: Uint8Array | undefined, rows: number, cols: number, spec: InputSpec): Float32Array {
   const [h, w] = spec.size;
-  const plane = h * w;
-  const out = new Float32Array(spec.windows.length * plane);
-  spec.windows.forEach((win, k) => {
-    const resized = resizeBilinear(windowChannel(hu, win.center, win.width, mask), rows, cols, h, w);
-    const mean = spec.normalization?.mean[k] ?? 0;
-    const std = spec.normalization?.std[k] ?? 1;
-    for (let i = 0; i < plane; i++) out[k * plane + i] = spec.normalization ? (resized[i]! - mean) / std : resized[i]!;
-  });
+  const out = windowResize(hu, mask, rows, cols, spec.windows, h, w);
+  const norm = spec.normalization;
+  if (norm) {
+    const plane = h * w;
+    spec.windows.forEach((_, k) => {
+      for (let i = k * plane; i < (k + 1) * plane; i++) out[i] = (out[i]! - norm.mean[k]!) / norm.std[k]!;
+    });
+  }
   return out;
 }
 

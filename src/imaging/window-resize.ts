@@ -51,11 +51,33 @@ function cachedCoefficients(nIn: number, nOut: number): LinearCoefficients {
   return c;
 }
 
-/** Resizes a row-major [h, w] image to [outH, outW]; both axes separately (aspect ratio not kept). */
-export function resizeBilinear(img: Float64Array, h: number, w: number, outH: number, outW: number): Float64Array {
+/**
+ * Windows and resizes in one pass: for each window k, channel k of `out` ([K, outH, outW], float32) is the
+ * bilinear resize (both axes separately, aspect ratio not kept) of clip((HU - (c - w/2)) / w, 0, 1), masked pixels
+ * 0. Fused so no full-resolution channel is ever allocated; the float64 arithmetic is the same, term by term, as
+ * windowing the whole image first and then resizing it.
+ */
+export function windowResize(
+  hu: Float64Array,
+  mask: Uint8Array | undefined,
+  h: number,
+  w: number,
+  windows: readonly { center: number; width: number }[],
+  outH: number,
+  outW: number,
+  out: Float32Array = new Float32Array(windows.length * outH * outW),
+): Float32Array {
   const y = cachedCoefficients(h, outH);
   const x = cachedCoefficients(w, outW);
-  const out = new Float64Array(outH * outW);
+  const plane = outH * outW;
+  const lows = windows.map((win) => win.center - win.width / 2);
+  const widths = windows.map((win) => win.width);
+  const px = [0, 0, 0, 0];
+  const value = (i: number, low: number, width: number) => {
+    if (mask && mask[i]) return 0;
+    const v = (hu[i]! - low) / width;
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+  };
   for (let r = 0; r < outH; r++) {
     const top = y.i0[r]! * w;
     const bot = y.i1[r]! * w;
@@ -64,9 +86,17 @@ export function resizeBilinear(img: Float64Array, h: number, w: number, outH: nu
       const x0 = x.i0[c]!;
       const x1 = x.i1[c]!;
       const lx = x.lambda[c]!;
-      const t = (1 - lx) * img[top + x0]! + lx * img[top + x1]!;
-      const b = (1 - lx) * img[bot + x0]! + lx * img[bot + x1]!;
-      out[r * outW + c] = (1 - ly) * t + ly * b;
+      px[0] = top + x0;
+      px[1] = top + x1;
+      px[2] = bot + x0;
+      px[3] = bot + x1;
+      for (let k = 0; k < lows.length; k++) {
+        const low = lows[k]!;
+        const width = widths[k]!;
+        const t = (1 - lx) * value(px[0], low, width) + lx * value(px[1], low, width);
+        const b = (1 - lx) * value(px[2], low, width) + lx * value(px[3], low, width);
+        out[k * plane + r * outW + c] = (1 - ly) * t + ly * b;
+      }
     }
   }
   return out;
