@@ -4,7 +4,7 @@
  */
 import { assemble, type OrderedSlice } from '../imaging/assemble.js';
 import type { ImagingPool } from '../imaging/pool.js';
-import { specKey, type SkipRecord } from '../imaging/preprocess.js';
+import type { SkipRecord } from '../imaging/preprocess.js';
 import type { InputSpec, LoadedEnsemble, Threshold } from '../inference/manifest.js';
 import { caseDecision, combineSliceProbabilities, keySliceIndices } from '../inference/scoring.js';
 
@@ -112,4 +112,3 @@ export async function analyzeFiles(
   return { series, skipped: assembly.skipped };
 }
 
-export { specKey };

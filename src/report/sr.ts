@@ -1,0 +1,236 @@
+/**
+ * The Comprehensive 3D SR with TID 1500 at the root (sr-codes.md §1-2), in highdicom's three layers: content items
+ * (value types), templates named for their TID title, and the document.
+ */
+import { SopClass } from '../dicom/constants.js';
+import { dataset, num, seq, str, writePart10, type Dataset } from '../dicom/writer.js';
+import {
+  codeItem,
+  codeSeq,
+  commonElements,
+  formatDs,
+  instanceRefs,
+  sliceRef,
+  sopReference,
+  studyReference,
+  type Entry,
+  type InstanceRef,
+  type Times,
+} from './common.js';
+import { T } from './tags.js';
+import { codes, fill, texts, type Code } from './templates.js';
+import type { OutputUids } from './uids.js';
+import type { AnalysedSlice, EnsembleIdentity, NodeIdentity, ReportInput } from './types.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Content items (PS3.3 C.17.3)
+
+type Relationship = 'CONTAINS' | 'HAS OBS CONTEXT' | 'HAS CONCEPT MOD' | 'HAS ACQ CONTEXT';
+type ValueType = 'CONTAINER' | 'CODE' | 'TEXT' | 'UIDREF' | 'NUM' | 'IMAGE';
+
+function contentItem(rel: Relationship, valueType: ValueType, name: Code | undefined, value: Entry[]): Dataset {
+  // PS3.3 Table A.35.13-2: a concept modifier is a CODE or TEXT item; anything else would be refused by readers.
+  if (rel === 'HAS CONCEPT MOD' && valueType !== 'CODE' && valueType !== 'TEXT') {
+    throw new Error(`HAS CONCEPT MOD cannot target a ${valueType} item`);
+  }
+  const entries: Entry[] = [
+    [T.RelationshipType, str('CS', rel)],
+    [T.ValueType, str('CS', valueType)],
+    ...value,
+  ];
+  if (name) entries.push([T.ConceptNameCodeSequence, codeSeq(name)]);
+  return dataset(entries);
+}
+
+/** CONTAINER body: continuity, optional template identification (DCMR), children. */
+function containerBody(children: Dataset[], templateId?: string): Entry[] {
+  const entries: Entry[] = [
+    [T.ContinuityOfContent, str('CS', 'SEPARATE')],
+    [T.ContentSequence, seq(...children)],
+  ];
+  if (templateId) {
+    entries.push([
+      T.ContentTemplateSequence,
+      seq(dataset([[T.MappingResource, str('CS', 'DCMR')], [T.TemplateIdentifier, str('CS', templateId)]])),
+    ]);
+  }
+  return entries;
+}
+
+const container = (rel: Relationship, name: Code, children: Dataset[], templateId?: string) =>
+  contentItem(rel, 'CONTAINER', name, containerBody(children, templateId));
+const codeValue = (rel: Relationship, name: Code, value: Code) =>
+  contentItem(rel, 'CODE', name, [[T.ConceptCodeSequence, codeSeq(value)]]);
+const textValue = (rel: Relationship, name: Code, value: string) =>
+  contentItem(rel, 'TEXT', name, [[T.TextValue, str('UT', value)]]);
+const uidValue = (rel: Relationship, name: Code, uid: string) => contentItem(rel, 'UIDREF', name, [[T.UID, str('UI', uid)]]);
+const imageValue = (rel: Relationship, name: Code | undefined, ref: InstanceRef) =>
+  contentItem(rel, 'IMAGE', name, [[T.ReferencedSOPSequence, seq(sopReference(ref))]]);
+
+/** NUM with its unit; FloatingPointValue carries the exact double when the 16-character DS had to round it. */
+function numValue(rel: Relationship, name: Code, value: number, unit: Code): Dataset {
+  const ds = formatDs(value);
+  const measured: Entry[] = [
+    [T.MeasurementUnitsCodeSequence, codeSeq(unit)],
+    [T.NumericValue, str('DS', ds)],
+  ];
+  if (Number(ds) !== value) measured.push([T.FloatingPointValue, num('FD', value)]);
+  return contentItem(rel, 'NUM', name, [[T.MeasuredValueSequence, seq(dataset(measured))]]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Templates (PS3.16), each named for its TID title
+
+/** TID 1204 Language of Content Item and Descendants. */
+const languageOfContentItemAndDescendants = () =>
+  codeValue('HAS CONCEPT MOD', codes.language, codes[texts.sr.language]);
+
+/** TID 1002 Observer Context with TID 1004 Device Observer Identifying Attributes. */
+function deviceObserverContext(node: NodeIdentity): Dataset[] {
+  return [
+    codeValue('HAS OBS CONTEXT', codes.observerType, codes.device),
+    uidValue('HAS OBS CONTEXT', codes.deviceObserverUid, node.deviceUid),
+    textValue('HAS OBS CONTEXT', codes.deviceObserverName, node.name),
+    textValue('HAS OBS CONTEXT', codes.deviceObserverManufacturer, node.manufacturer),
+    textValue('HAS OBS CONTEXT', codes.deviceObserverModelName, node.modelName),
+  ];
+}
+
+/** TID 1600 Image Library: one group of the analysed CT images (TID 1601 entries), modality as shared descriptor. */
+function imageLibrary(analysed: readonly AnalysedSlice[]): Dataset {
+  const group = container('CONTAINS', codes.imageLibraryGroup, [
+    codeValue('HAS ACQ CONTEXT', codes.modality, codes.computedTomography),
+    ...instanceRefs(analysed).map((ref) => imageValue('CONTAINS', undefined, ref)),
+  ]);
+  return container('CONTAINS', codes.imageLibrary, [group]);
+}
+
+/** TID 4019 Algorithm Identification (rows in the template's order: name, version, parameters). */
+function algorithmIdentification(ensemble: EnsembleIdentity, parameters: string[]): Dataset[] {
+  return [
+    textValue('HAS CONCEPT MOD', codes.algorithmName, ensemble.name),
+    textValue('HAS CONCEPT MOD', codes.algorithmVersion, ensemble.version),
+    ...parameters.map((p) => textValue('HAS CONCEPT MOD', codes.algorithmParameters, p)),
+  ];
+}
+
+function algorithmParameters(input: ReportInput): string[] {
+  const { ensemble, threshold } = input;
+  const members = ensemble.members
+    .map((m) => fill(m.baseline ? texts.sr.baselineMemberFormat : texts.sr.memberFormat, { name: m.name, version: m.version }))
+    .join(', ');
+  return texts.sr.algorithmParameters.map((t) =>
+    fill(t, {
+      threshold: formatDs(threshold.value),
+      thresholdMethod: threshold.method,
+      combine: ensemble.combine,
+      digest: ensemble.digest,
+      members,
+    }),
+  );
+}
+
+/** The plain-text statements of the group: the result in words, and one per baseline member of the ensemble. */
+function resultComments(input: ReportInput): string[] {
+  const result = fill(texts.sr.resultComment, {
+    score: formatDs(input.caseScore),
+    slices: input.analysed.length,
+    threshold: formatDs(input.threshold.value),
+    decision: texts.sr.decisionWords[input.decision],
+  });
+  const baselines = input.ensemble.members.filter((m) => m.baseline).map((m) => fill(texts.sr.baselineComment, { name: m.name, version: m.version }));
+  return [result, ...baselines];
+}
+
+/**
+ * TID 1501 Measurement and Qualitative Evaluation Group: tracking, finding and site, algorithm, the case score
+ * (TID 300), the key slices it came from, their rendered SC images, and the coded present/absent evaluation.
+ */
+function measurementAndQualitativeEvaluationGroup(input: ReportInput, uids: OutputUids): Dataset {
+  const keyRefs = input.keySlices.map((k) => sliceRef(k.slice));
+  const scRefs = uids.scInstances.map((uid) => ({ sopClassUid: SopClass.SecondaryCapture, sopInstanceUid: uid }));
+  return container(
+    'CONTAINS',
+    codes.measurementGroup,
+    [
+      textValue('HAS OBS CONTEXT', codes.trackingIdentifier, texts.sr.trackingIdentifier),
+      uidValue('HAS OBS CONTEXT', codes.trackingUniqueIdentifier, uids.tracking),
+      codeValue('CONTAINS', codes.finding, codes.intracranialHemorrhage),
+      codeValue('HAS CONCEPT MOD', codes.findingSite, codes[texts.sr.findingSite]),
+      ...algorithmIdentification(input.ensemble, algorithmParameters(input)),
+      numValue('CONTAINS', codes.probability, input.caseScore, codes.noUnits),
+      ...keyRefs.map((ref) => imageValue('CONTAINS', codes.sourceOfMeasurement, ref)),
+      ...scRefs.map((ref) => imageValue('CONTAINS', codes.illustrationOfRoi, ref)),
+      codeValue('CONTAINS', codes.intracranialHemorrhage, input.decision === 'present' ? codes.present : codes.absent),
+      ...resultComments(input).map((t) => textValue('CONTAINS', codes.comment, t)),
+    ],
+    '1501',
+  );
+}
+
+/** TID 1500 Measurement Report: the root container's content (the root itself has no relationship type). */
+function measurementReport(input: ReportInput, uids: OutputUids): Entry[] {
+  return [
+    [T.ValueType, str('CS', 'CONTAINER')],
+    [T.ConceptNameCodeSequence, codeSeq(codes.imagingMeasurementReport)],
+    ...containerBody(
+      [
+        languageOfContentItemAndDescendants(),
+        ...deviceObserverContext(input.node),
+        codeValue('HAS CONCEPT MOD', codes.procedureReported, codes[texts.sr.procedureReported]),
+        imageLibrary(input.analysed),
+        container('CONTAINS', codes.imagingMeasurements, [measurementAndQualitativeEvaluationGroup(input, uids)]),
+      ],
+      '1500',
+    ),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Document
+
+/** SR Document General: flags, the procedure, the evidence (every instance the content references), predecessor. */
+function documentGeneral(input: ReportInput, uids: OutputUids): Entry[] {
+  const { source, predecessor } = input;
+  const evidence = studyReference(source.studyInstanceUid, [
+    { seriesUid: source.seriesInstanceUid, refs: instanceRefs(input.analysed) },
+    {
+      seriesUid: uids.scSeries,
+      refs: uids.scInstances.map((uid) => ({ sopClassUid: SopClass.SecondaryCapture, sopInstanceUid: uid })),
+    },
+  ]);
+  const entries: Entry[] = [
+    [T.CompletionFlag, str('CS', texts.sr.completionFlag)],
+    [T.VerificationFlag, str('CS', texts.sr.verificationFlag)],
+    [T.PerformedProcedureCodeSequence, seq(codeItem(codes[texts.sr.procedureReported]))],
+    [T.CurrentRequestedProcedureEvidenceSequence, seq(evidence)],
+  ];
+  if (predecessor) {
+    const ref = { sopClassUid: predecessor.sopClassUid, sopInstanceUid: predecessor.sopInstanceUid };
+    entries.push([
+      T.PredecessorDocumentsSequence,
+      seq(studyReference(predecessor.studyInstanceUid, [{ seriesUid: predecessor.seriesInstanceUid, refs: [ref] }])),
+    ]);
+  }
+  return entries;
+}
+
+export function buildSr(input: ReportInput, uids: OutputUids, times: Times, purpose: Code): Uint8Array {
+  const ids = {
+    sopClassUid: SopClass.Comprehensive3dSr,
+    sopInstanceUid: uids.srInstance,
+    seriesUid: uids.srSeries,
+    seriesNumber: texts.sr.seriesNumber,
+    instanceNumber: 1,
+  };
+  return writePart10(
+    dataset([
+      ...commonElements(input, times, ids, purpose),
+      [T.Modality, str('CS', 'SR')],
+      [T.SeriesDescription, str('LO', texts.sr.seriesDescription)],
+      [T.ReferencedPerformedProcedureStepSequence, seq()],
+      ...documentGeneral(input, uids),
+      ...measurementReport(input, uids),
+    ]),
+  );
+}
