@@ -1,7 +1,10 @@
 /**
  * The Part 10 preamble and file meta group (0002), Explicit VR Little Endian, for files the node stores or writes.
  */
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './writer.js';
+/** This project's ImplementationClassUID (a fixed UUID-derived 2.25 UID; never change it). */
+export const IMPLEMENTATION_CLASS_UID = '2.25.188881661830033925419300547760749181612';
+/** ImplementationVersionName (SH, at most 16 characters). */
+export const IMPLEMENTATION_VERSION_NAME = 'PMCT_ICH_0.1';
 
 export interface FileMeta {
   sopClassUid: string;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import dicomParser from 'dicom-parser';
 import dcmjs from 'dcmjs';
+import { IMPLEMENTATION_CLASS_UID } from './meta.js';
 import {
   type DataElement,
   DicomWriteError,
-  IMPLEMENTATION_CLASS_UID,
   bytes,
   dataset,
   encodeDataset,

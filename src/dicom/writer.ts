@@ -11,11 +11,8 @@
  */
 import { TransferSyntax } from './constants.js';
 import { tagString } from './dataset.js';
+import { fileMetaHeader } from './meta.js';
 
-/** This project's ImplementationClassUID (a fixed UUID-derived 2.25 UID; never change it). */
-export const IMPLEMENTATION_CLASS_UID = '2.25.188881661830033925419300547760749181612';
-/** ImplementationVersionName (SH, at most 16 characters). */
-export const IMPLEMENTATION_VERSION_NAME = 'PMCT_ICH_0.1';
 
 export type StringVr =
   | 'AE' | 'AS' | 'CS' | 'DA' | 'DS' | 'DT' | 'IS' | 'LO' | 'LT' | 'PN' | 'SH' | 'ST' | 'TM' | 'UC' | 'UI' | 'UR' | 'UT';
@@ -334,21 +331,6 @@ function uidOf(ds: Dataset, tag: number, name: string): string {
 export function writePart10(ds: Dataset): Uint8Array {
   const sopClassUid = uidOf(ds, 0x00080016, 'SOPClassUID');
   const sopInstanceUid = uidOf(ds, 0x00080018, 'SOPInstanceUID');
-  const body = encodeDataset(ds);
-  const meta = new Out();
-  encodeElement(meta, 0x00020001, bytes('OB', new Uint8Array([0, 1])), []);
-  encodeElement(meta, 0x00020002, str('UI', sopClassUid), []);
-  encodeElement(meta, 0x00020003, str('UI', sopInstanceUid), []);
-  encodeElement(meta, 0x00020010, str('UI', TransferSyntax.ExplicitVRLittleEndian), []);
-  encodeElement(meta, 0x00020012, str('UI', IMPLEMENTATION_CLASS_UID), []);
-  encodeElement(meta, 0x00020013, str('SH', IMPLEMENTATION_VERSION_NAME), []);
-  const groupLength = new Out();
-  encodeElement(groupLength, 0x00020000, num('UL', meta.length), []);
-  const file = new Out();
-  file.push(new Uint8Array(128));
-  file.ascii('DICM');
-  file.push(groupLength.concat());
-  file.push(meta.concat());
-  file.push(body);
-  return file.concat();
+  const meta = fileMetaHeader({ sopClassUid, sopInstanceUid, transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian });
+  return Buffer.concat([meta, encodeDataset(ds)]);
 }

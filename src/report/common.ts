@@ -3,8 +3,8 @@
  * references from the source): the copied patient/study attributes, SOP Common, equipment, coded entries and
  * image references.
  */
+import { Tag } from '../dicom/constants.js';
 import { rawStringProblem, seq, str, raw, type DataElement, type Dataset, type StringVr, dataset } from '../dicom/writer.js';
-import { T } from './tags.js';
 import { codes, fill, texts, type Code } from './templates.js';
 import type { AnalysedSlice, ReportInput, ReportSource } from './types.js';
 
@@ -35,28 +35,28 @@ export class InvalidSourceUidError extends ReportInputError {
  * written from the validated `source.studyInstanceUid` instead.
  */
 const COPIED: readonly { tag: number; vr: StringVr; type2: boolean }[] = [
-  { tag: T.StudyDate, vr: 'DA', type2: true },
-  { tag: T.StudyTime, vr: 'TM', type2: true },
-  { tag: T.AccessionNumber, vr: 'SH', type2: true },
-  { tag: T.ReferringPhysicianName, vr: 'PN', type2: true },
-  { tag: T.TimezoneOffsetFromUTC, vr: 'SH', type2: false },
-  { tag: T.StudyDescription, vr: 'LO', type2: false },
-  { tag: T.PhysiciansOfRecord, vr: 'PN', type2: false },
-  { tag: T.NameOfPhysiciansReadingStudy, vr: 'PN', type2: false },
-  { tag: T.PatientName, vr: 'PN', type2: true },
-  { tag: T.PatientID, vr: 'LO', type2: true },
-  { tag: T.IssuerOfPatientID, vr: 'LO', type2: false },
-  { tag: T.PatientBirthDate, vr: 'DA', type2: true },
-  { tag: T.PatientBirthTime, vr: 'TM', type2: false },
-  { tag: T.PatientSex, vr: 'CS', type2: true },
-  { tag: T.OtherPatientNames, vr: 'PN', type2: false },
-  { tag: T.PatientAge, vr: 'AS', type2: false },
-  { tag: T.PatientSize, vr: 'DS', type2: false },
-  { tag: T.PatientWeight, vr: 'DS', type2: false },
-  { tag: T.EthnicGroup, vr: 'SH', type2: false },
-  { tag: T.AdditionalPatientHistory, vr: 'LT', type2: false },
-  { tag: T.PatientComments, vr: 'LT', type2: false },
-  { tag: T.StudyID, vr: 'SH', type2: true },
+  { tag: Tag.StudyDate, vr: 'DA', type2: true },
+  { tag: Tag.StudyTime, vr: 'TM', type2: true },
+  { tag: Tag.AccessionNumber, vr: 'SH', type2: true },
+  { tag: Tag.ReferringPhysicianName, vr: 'PN', type2: true },
+  { tag: Tag.TimezoneOffsetFromUTC, vr: 'SH', type2: false },
+  { tag: Tag.StudyDescription, vr: 'LO', type2: false },
+  { tag: Tag.PhysiciansOfRecord, vr: 'PN', type2: false },
+  { tag: Tag.NameOfPhysiciansReadingStudy, vr: 'PN', type2: false },
+  { tag: Tag.PatientName, vr: 'PN', type2: true },
+  { tag: Tag.PatientID, vr: 'LO', type2: true },
+  { tag: Tag.IssuerOfPatientID, vr: 'LO', type2: false },
+  { tag: Tag.PatientBirthDate, vr: 'DA', type2: true },
+  { tag: Tag.PatientBirthTime, vr: 'TM', type2: false },
+  { tag: Tag.PatientSex, vr: 'CS', type2: true },
+  { tag: Tag.OtherPatientNames, vr: 'PN', type2: false },
+  { tag: Tag.PatientAge, vr: 'AS', type2: false },
+  { tag: Tag.PatientSize, vr: 'DS', type2: false },
+  { tag: Tag.PatientWeight, vr: 'DS', type2: false },
+  { tag: Tag.EthnicGroup, vr: 'SH', type2: false },
+  { tag: Tag.AdditionalPatientHistory, vr: 'LT', type2: false },
+  { tag: Tag.PatientComments, vr: 'LT', type2: false },
+  { tag: Tag.StudyID, vr: 'SH', type2: true },
 ];
 
 /**
@@ -68,10 +68,10 @@ const COPIED: readonly { tag: number; vr: StringVr; type2: boolean }[] = [
 export function copiedPatientStudy(source: ReportSource): Entry[] {
   const byTag = new Map(source.copiedElements.map((e) => [e.tag >>> 0, e]));
   const out: Entry[] = [];
-  const charset = byTag.get(T.SpecificCharacterSet);
-  if (charset) out.push([T.SpecificCharacterSet, raw('CS', charset.bytes)]);
-  else if (source.specificCharacterSet.length > 0) out.push([T.SpecificCharacterSet, str('CS', source.specificCharacterSet)]);
-  out.push([T.StudyInstanceUID, str('UI', source.studyInstanceUid)]);
+  const charset = byTag.get(Tag.SpecificCharacterSet);
+  if (charset) out.push([Tag.SpecificCharacterSet, raw('CS', charset.bytes)]);
+  else if (source.specificCharacterSet.length > 0) out.push([Tag.SpecificCharacterSet, str('CS', source.specificCharacterSet)]);
+  out.push([Tag.StudyInstanceUID, str('UI', source.studyInstanceUid)]);
   for (const { tag, vr, type2 } of COPIED) {
     const el = byTag.get(tag);
     if (el && !rawStringProblem(tag, vr, el.bytes)) out.push([tag, raw(vr, el.bytes)]);
@@ -82,7 +82,7 @@ export function copiedPatientStudy(source: ReportSource): Entry[] {
 
 /** Offset of the source's TimezoneOffsetFromUTC in minutes, when it has a valid one. */
 function sourceOffsetMinutes(source: ReportSource): number | undefined {
-  const el = source.copiedElements.find((e) => e.tag >>> 0 === T.TimezoneOffsetFromUTC);
+  const el = source.copiedElements.find((e) => e.tag >>> 0 === Tag.TimezoneOffsetFromUTC);
   const m = el && /^([+-])(\d{2})(\d{2})$/.exec(Buffer.from(el.bytes).toString('latin1').trim());
   if (!m) return undefined;
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
@@ -116,9 +116,9 @@ export function producedTimes(input: ReportInput): Times {
 /** A Code Sequence item (PS3.3 Table 8.8-1). */
 export function codeItem(code: Code): Dataset {
   return dataset([
-    [T.CodeValue, str('SH', code.value)],
-    [T.CodingSchemeDesignator, str('SH', code.scheme)],
-    [T.CodeMeaning, str('LO', code.meaning)],
+    [Tag.CodeValue, str('SH', code.value)],
+    [Tag.CodingSchemeDesignator, str('SH', code.scheme)],
+    [Tag.CodeMeaning, str('LO', code.meaning)],
   ]);
 }
 
@@ -152,26 +152,26 @@ export function instanceRefs(slices: readonly AnalysedSlice[]): InstanceRef[] {
 /** Referenced SOP Class/Instance (and frames): the body of a ReferencedSOPSequence or SourceImageSequence item. */
 export function sopReference(ref: InstanceRef, extra: Entry[] = []): Dataset {
   const entries: Entry[] = [
-    [T.ReferencedSOPClassUID, str('UI', ref.sopClassUid)],
-    [T.ReferencedSOPInstanceUID, str('UI', ref.sopInstanceUid)],
+    [Tag.ReferencedSOPClassUID, str('UI', ref.sopClassUid)],
+    [Tag.ReferencedSOPInstanceUID, str('UI', ref.sopInstanceUid)],
     ...extra,
   ];
-  if (ref.frames) entries.push([T.ReferencedFrameNumber, str('IS', ref.frames.map(String))]);
+  if (ref.frames) entries.push([Tag.ReferencedFrameNumber, str('IS', ref.frames.map(String))]);
   return dataset(entries);
 }
 
 /** SOP Instance Reference Macro items, hierarchical (study -> series -> instances; PS3.3 Table C.17-3). */
 export function studyReference(studyUid: string, series: readonly { seriesUid: string; refs: InstanceRef[] }[]): Dataset {
   return dataset([
-    [T.StudyInstanceUID, str('UI', studyUid)],
+    [Tag.StudyInstanceUID, str('UI', studyUid)],
     [
-      T.ReferencedSeriesSequence,
+      Tag.ReferencedSeriesSequence,
       seq(
         ...series.map(({ seriesUid, refs }) =>
           dataset([
-            [T.SeriesInstanceUID, str('UI', seriesUid)],
+            [Tag.SeriesInstanceUID, str('UI', seriesUid)],
             // Evidence lists instances; frames are named in the content items.
-            [T.ReferencedSOPSequence, seq(...refs.map((r) => sopReference({ ...r, frames: undefined })))],
+            [Tag.ReferencedSOPSequence, seq(...refs.map((r) => sopReference({ ...r, frames: undefined })))],
           ]),
         ),
       ),
@@ -196,36 +196,36 @@ export function commonElements(
     seriesUid: input.source.seriesInstanceUid,
   });
   const equipment: Entry[] = [
-    [T.Manufacturer, str('LO', node.manufacturer)],
-    [T.ManufacturerModelName, str('LO', node.modelName)],
-    [T.SoftwareVersions, str('LO', node.softwareVersion)],
+    [Tag.Manufacturer, str('LO', node.manufacturer)],
+    [Tag.ManufacturerModelName, str('LO', node.modelName)],
+    [Tag.SoftwareVersions, str('LO', node.softwareVersion)],
     // SH holds 16 characters; the full name is the Device Observer Name in the SR.
-    [T.StationName, str('SH', node.name.slice(0, 16))],
+    [Tag.StationName, str('SH', node.name.slice(0, 16))],
   ];
-  if (node.institutionName) equipment.push([T.InstitutionName, str('LO', node.institutionName)]);
+  if (node.institutionName) equipment.push([Tag.InstitutionName, str('LO', node.institutionName)]);
   const contributing = dataset([
-    [T.PurposeOfReferenceCodeSequence, codeSeq(purpose)],
-    [T.Manufacturer, str('LO', node.manufacturer)],
-    [T.ManufacturerModelName, str('LO', ensemble.name)],
-    [T.SoftwareVersions, str('LO', [ensemble.version, node.softwareVersion])],
-    [T.ContributionDateTime, str('DT', times.dateTime)],
-    [T.ContributionDescription, str('ST', contributionDescription)],
+    [Tag.PurposeOfReferenceCodeSequence, codeSeq(purpose)],
+    [Tag.Manufacturer, str('LO', node.manufacturer)],
+    [Tag.ManufacturerModelName, str('LO', ensemble.name)],
+    [Tag.SoftwareVersions, str('LO', [ensemble.version, node.softwareVersion])],
+    [Tag.ContributionDateTime, str('DT', times.dateTime)],
+    [Tag.ContributionDescription, str('ST', contributionDescription)],
   ]);
   return [
     ...copiedPatientStudy(input.source),
-    [T.SOPClassUID, str('UI', ids.sopClassUid)],
-    [T.SOPInstanceUID, str('UI', ids.sopInstanceUid)],
-    [T.InstanceCreationDate, str('DA', times.date)],
-    [T.InstanceCreationTime, str('TM', times.time)],
-    [T.SeriesInstanceUID, str('UI', ids.seriesUid)],
-    [T.SeriesNumber, str('IS', String(ids.seriesNumber))],
-    [T.SeriesDate, str('DA', times.date)],
-    [T.SeriesTime, str('TM', times.time)],
-    [T.InstanceNumber, str('IS', String(ids.instanceNumber))],
-    [T.ContentDate, str('DA', times.date)],
-    [T.ContentTime, str('TM', times.time)],
+    [Tag.SOPClassUID, str('UI', ids.sopClassUid)],
+    [Tag.SOPInstanceUID, str('UI', ids.sopInstanceUid)],
+    [Tag.InstanceCreationDate, str('DA', times.date)],
+    [Tag.InstanceCreationTime, str('TM', times.time)],
+    [Tag.SeriesInstanceUID, str('UI', ids.seriesUid)],
+    [Tag.SeriesNumber, str('IS', String(ids.seriesNumber))],
+    [Tag.SeriesDate, str('DA', times.date)],
+    [Tag.SeriesTime, str('TM', times.time)],
+    [Tag.InstanceNumber, str('IS', String(ids.instanceNumber))],
+    [Tag.ContentDate, str('DA', times.date)],
+    [Tag.ContentTime, str('TM', times.time)],
     ...equipment,
-    [T.ContributingEquipmentSequence, seq(contributing)],
+    [Tag.ContributingEquipmentSequence, seq(contributing)],
   ];
 }
 

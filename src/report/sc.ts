@@ -2,11 +2,10 @@
  * Secondary Capture Image Storage key slices (sr-codes.md §5): the brain-window slice with the result burned in,
  * single-frame 8-bit MONOCHROME2 (the SC class PACS support most widely).
  */
-import { SopClass } from '../dicom/constants.js';
+import { SopClass, Tag } from '../dicom/constants.js';
 import { bytes, dataset, num, seq, str, writePart10 } from '../dicom/writer.js';
 import { burnInText } from './burn-in.js';
 import { codeSeq, commonElements, formatDs, sliceRef, sopReference, type Times } from './common.js';
-import { T } from './tags.js';
 import { codes, fill, texts, type Code } from './templates.js';
 import type { KeySliceImage, ReportInput } from './types.js';
 import type { OutputUids } from './uids.js';
@@ -46,36 +45,36 @@ export function buildSc(input: ReportInput, key: KeySliceImage, uids: OutputUids
       purpose,
     ),
     // General Series and SC Equipment
-    [T.Modality, str('CS', 'OT')],
-    [T.SeriesDescription, str('LO', texts.sc.seriesDescription)],
+    [Tag.Modality, str('CS', 'OT')],
+    [Tag.SeriesDescription, str('LO', texts.sc.seriesDescription)],
     // A head is not a paired structure: saying so is what makes General Series' Laterality (2C) not required.
-    [T.BodyPartExamined, str('CS', 'HEAD')],
-    [T.ConversionType, str('CS', 'WSD')],
-    [T.SecondaryCaptureDeviceManufacturer, str('LO', input.node.manufacturer)],
-    [T.SecondaryCaptureDeviceManufacturerModelName, str('LO', input.node.modelName)],
-    [T.SecondaryCaptureDeviceSoftwareVersions, str('LO', input.node.softwareVersion)],
+    [Tag.BodyPartExamined, str('CS', 'HEAD')],
+    [Tag.ConversionType, str('CS', 'WSD')],
+    [Tag.SecondaryCaptureDeviceManufacturer, str('LO', input.node.manufacturer)],
+    [Tag.SecondaryCaptureDeviceManufacturerModelName, str('LO', input.node.modelName)],
+    [Tag.SecondaryCaptureDeviceSoftwareVersions, str('LO', input.node.softwareVersion)],
     // General Image
-    [T.ImageType, str('CS', ['DERIVED', 'SECONDARY'])],
-    [T.PatientOrientation, str('CS', input.source.standardAxial ? ['L', 'P'] : [])],
-    [T.DerivationDescription, str('ST', texts.sc.derivationDescription)],
+    [Tag.ImageType, str('CS', ['DERIVED', 'SECONDARY'])],
+    [Tag.PatientOrientation, str('CS', input.source.standardAxial ? ['L', 'P'] : [])],
+    [Tag.DerivationDescription, str('ST', texts.sc.derivationDescription)],
     [
-      T.SourceImageSequence,
-      seq(sopReference(sourceRef, [[T.PurposeOfReferenceCodeSequence, codeSeq(codes.sourceImageForProcessing)]])),
+      Tag.SourceImageSequence,
+      seq(sopReference(sourceRef, [[Tag.PurposeOfReferenceCodeSequence, codeSeq(codes.sourceImageForProcessing)]])),
     ],
-    [T.BurnedInAnnotation, str('CS', 'YES')],
+    [Tag.BurnedInAnnotation, str('CS', 'YES')],
     // Image Pixel
-    [T.SamplesPerPixel, num('US', 1)],
-    [T.PhotometricInterpretation, str('CS', 'MONOCHROME2')],
-    [T.Rows, num('US', rows)],
-    [T.Columns, num('US', columns)],
-    [T.BitsAllocated, num('US', 8)],
-    [T.BitsStored, num('US', 8)],
-    [T.HighBit, num('US', 7)],
-    [T.PixelRepresentation, num('US', 0)],
-    [T.PixelData, bytes('OB', burnInText(key.pixels, rows, columns, scLines(input, key)))],
+    [Tag.SamplesPerPixel, num('US', 1)],
+    [Tag.PhotometricInterpretation, str('CS', 'MONOCHROME2')],
+    [Tag.Rows, num('US', rows)],
+    [Tag.Columns, num('US', columns)],
+    [Tag.BitsAllocated, num('US', 8)],
+    [Tag.BitsStored, num('US', 8)],
+    [Tag.HighBit, num('US', 7)],
+    [Tag.PixelRepresentation, num('US', 0)],
+    [Tag.PixelData, bytes('OB', burnInText(key.pixels, rows, columns, scLines(input, key)))],
   ]);
   // Only when the SC pixels map 1:1 to the slice (the pipeline sets it only then): a spacing that is wrong is worse
   // than none.
-  if (key.pixelSpacing) image.set(T.PixelSpacing, str('DS', key.pixelSpacing.map(formatDs)));
+  if (key.pixelSpacing) image.set(Tag.PixelSpacing, str('DS', key.pixelSpacing.map(formatDs)));
   return writePart10(image);
 }

@@ -2,7 +2,7 @@
  * The Comprehensive 3D SR with TID 1500 at the root (sr-codes.md §1-2), in highdicom's three layers: content items
  * (value types), templates named for their TID title, and the document.
  */
-import { SopClass } from '../dicom/constants.js';
+import { SopClass, Tag } from '../dicom/constants.js';
 import { dataset, num, seq, str, writePart10, type Dataset } from '../dicom/writer.js';
 import {
   codeItem,
@@ -17,7 +17,6 @@ import {
   type InstanceRef,
   type Times,
 } from './common.js';
-import { T } from './tags.js';
 import { codes, fill, texts, type Code } from './templates.js';
 import type { OutputUids } from './uids.js';
 import type { AnalysedSlice, EnsembleIdentity, NodeIdentity, ReportInput } from './types.js';
@@ -34,24 +33,24 @@ function contentItem(rel: Relationship, valueType: ValueType, name: Code | undef
     throw new Error(`HAS CONCEPT MOD cannot target a ${valueType} item`);
   }
   const entries: Entry[] = [
-    [T.RelationshipType, str('CS', rel)],
-    [T.ValueType, str('CS', valueType)],
+    [Tag.RelationshipType, str('CS', rel)],
+    [Tag.ValueType, str('CS', valueType)],
     ...value,
   ];
-  if (name) entries.push([T.ConceptNameCodeSequence, codeSeq(name)]);
+  if (name) entries.push([Tag.ConceptNameCodeSequence, codeSeq(name)]);
   return dataset(entries);
 }
 
 /** CONTAINER body: continuity, optional template identification (DCMR), children. */
 function containerBody(children: Dataset[], templateId?: string): Entry[] {
   const entries: Entry[] = [
-    [T.ContinuityOfContent, str('CS', 'SEPARATE')],
-    [T.ContentSequence, seq(...children)],
+    [Tag.ContinuityOfContent, str('CS', 'SEPARATE')],
+    [Tag.ContentSequence, seq(...children)],
   ];
   if (templateId) {
     entries.push([
-      T.ContentTemplateSequence,
-      seq(dataset([[T.MappingResource, str('CS', 'DCMR')], [T.TemplateIdentifier, str('CS', templateId)]])),
+      Tag.ContentTemplateSequence,
+      seq(dataset([[Tag.MappingResource, str('CS', 'DCMR')], [Tag.TemplateIdentifier, str('CS', templateId)]])),
     ]);
   }
   return entries;
@@ -60,22 +59,22 @@ function containerBody(children: Dataset[], templateId?: string): Entry[] {
 const container = (rel: Relationship, name: Code, children: Dataset[], templateId?: string) =>
   contentItem(rel, 'CONTAINER', name, containerBody(children, templateId));
 const codeValue = (rel: Relationship, name: Code, value: Code) =>
-  contentItem(rel, 'CODE', name, [[T.ConceptCodeSequence, codeSeq(value)]]);
+  contentItem(rel, 'CODE', name, [[Tag.ConceptCodeSequence, codeSeq(value)]]);
 const textValue = (rel: Relationship, name: Code, value: string) =>
-  contentItem(rel, 'TEXT', name, [[T.TextValue, str('UT', value)]]);
-const uidValue = (rel: Relationship, name: Code, uid: string) => contentItem(rel, 'UIDREF', name, [[T.UID, str('UI', uid)]]);
+  contentItem(rel, 'TEXT', name, [[Tag.TextValue, str('UT', value)]]);
+const uidValue = (rel: Relationship, name: Code, uid: string) => contentItem(rel, 'UIDREF', name, [[Tag.UID, str('UI', uid)]]);
 const imageValue = (rel: Relationship, name: Code | undefined, ref: InstanceRef) =>
-  contentItem(rel, 'IMAGE', name, [[T.ReferencedSOPSequence, seq(sopReference(ref))]]);
+  contentItem(rel, 'IMAGE', name, [[Tag.ReferencedSOPSequence, seq(sopReference(ref))]]);
 
 /** NUM with its unit; FloatingPointValue carries the exact double when the 16-character DS had to round it. */
 function numValue(rel: Relationship, name: Code, value: number, unit: Code): Dataset {
   const ds = formatDs(value);
   const measured: Entry[] = [
-    [T.MeasurementUnitsCodeSequence, codeSeq(unit)],
-    [T.NumericValue, str('DS', ds)],
+    [Tag.MeasurementUnitsCodeSequence, codeSeq(unit)],
+    [Tag.NumericValue, str('DS', ds)],
   ];
-  if (Number(ds) !== value) measured.push([T.FloatingPointValue, num('FD', value)]);
-  return contentItem(rel, 'NUM', name, [[T.MeasuredValueSequence, seq(dataset(measured))]]);
+  if (Number(ds) !== value) measured.push([Tag.FloatingPointValue, num('FD', value)]);
+  return contentItem(rel, 'NUM', name, [[Tag.MeasuredValueSequence, seq(dataset(measured))]]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -171,8 +170,8 @@ function measurementAndQualitativeEvaluationGroup(input: ReportInput, uids: Outp
 /** TID 1500 Measurement Report: the root container's content (the root itself has no relationship type). */
 function measurementReport(input: ReportInput, uids: OutputUids): Entry[] {
   return [
-    [T.ValueType, str('CS', 'CONTAINER')],
-    [T.ConceptNameCodeSequence, codeSeq(codes.imagingMeasurementReport)],
+    [Tag.ValueType, str('CS', 'CONTAINER')],
+    [Tag.ConceptNameCodeSequence, codeSeq(codes.imagingMeasurementReport)],
     ...containerBody(
       [
         languageOfContentItemAndDescendants(),
@@ -200,15 +199,15 @@ function documentGeneral(input: ReportInput, uids: OutputUids): Entry[] {
     },
   ]);
   const entries: Entry[] = [
-    [T.CompletionFlag, str('CS', texts.sr.completionFlag)],
-    [T.VerificationFlag, str('CS', texts.sr.verificationFlag)],
-    [T.PerformedProcedureCodeSequence, seq(codeItem(codes[texts.sr.procedureReported]))],
-    [T.CurrentRequestedProcedureEvidenceSequence, seq(evidence)],
+    [Tag.CompletionFlag, str('CS', texts.sr.completionFlag)],
+    [Tag.VerificationFlag, str('CS', texts.sr.verificationFlag)],
+    [Tag.PerformedProcedureCodeSequence, seq(codeItem(codes[texts.sr.procedureReported]))],
+    [Tag.CurrentRequestedProcedureEvidenceSequence, seq(evidence)],
   ];
   if (predecessor) {
     const ref = { sopClassUid: predecessor.sopClassUid, sopInstanceUid: predecessor.sopInstanceUid };
     entries.push([
-      T.PredecessorDocumentsSequence,
+      Tag.PredecessorDocumentsSequence,
       seq(studyReference(predecessor.studyInstanceUid, [{ seriesUid: predecessor.seriesInstanceUid, refs: [ref] }])),
     ]);
   }
@@ -226,9 +225,9 @@ export function buildSr(input: ReportInput, uids: OutputUids, times: Times, purp
   return writePart10(
     dataset([
       ...commonElements(input, times, ids, purpose),
-      [T.Modality, str('CS', 'SR')],
-      [T.SeriesDescription, str('LO', texts.sr.seriesDescription)],
-      [T.ReferencedPerformedProcedureStepSequence, seq()],
+      [Tag.Modality, str('CS', 'SR')],
+      [Tag.SeriesDescription, str('LO', texts.sr.seriesDescription)],
+      [Tag.ReferencedPerformedProcedureStepSequence, seq()],
       ...documentGeneral(input, uids),
       ...measurementReport(input, uids),
     ]),

@@ -8,17 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CQ500, REPO, SHARED, tempDir } from '../helpers/peers.js';
+import { CQ500, REPO, tempDir } from '../helpers/peers.js';
+import { hasPythonStack, py, REF } from '../helpers/python.js';
 
-const PY = '/usr/bin/python3';
-const REF = join(SHARED, 'tools/reference');
-const hasTorch = spawnSync(PY, ['-c', 'import torch, pydicom, onnx']).status === 0;
-
-function py(args: string[]) {
-  const r = spawnSync(PY, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
 
 interface AnalyzeJson {
   ensemble: { members: { name: string }[] };
@@ -37,7 +29,7 @@ interface RefResult {
   ensemble: { probs: number[]; case_score: number };
 }
 
-describe.skipIf(!hasTorch)('analyze parity with the Python reference (CQ500, tiny_cnn + densenet201)', () => {
+describe.skipIf(!hasPythonStack)('analyze parity with the Python reference (CQ500, tiny_cnn + densenet201)', () => {
   let dir: string;
   let out: AnalyzeJson;
   let ref: RefResult;

@@ -1,0 +1,75 @@
+/**
+ * Routing on a real mixed exam: the Philips head phantom (an axial series of 28 slices, a scout, two secondary-
+ * capture summaries) sent by storescu. Only the axial slices are scored; the scout and the summaries are recorded in
+ * SQLite as skipped, each with its reason, and produce no report.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startNode, type RunningNode } from '../../src/service.js';
+import { DATA, run, tempDir, waitFor } from '../helpers/peers.js';
+
+const PHANTOM = join(DATA, 'studies/philips-head-phantom');
+
+describe('Philips head phantom: storescu -> node routing', () => {
+  let node: RunningNode;
+  let dir: string;
+  let storescu: Awaited<ReturnType<typeof run>>;
+
+  beforeAll(async () => {
+    dir = tempDir('phantom');
+    const config = parseConfig({
+      dataDir: dir,
+      receive: { port: 0, aeTitle: 'PMCT_ICH', allowedCallingAeTitles: ['CT_SCANNER'] },
+      ingest: { quietSeconds: 1, sweepIntervalSeconds: 0.25 },
+      dispatch: { intervalSeconds: 0.25 },
+    });
+    node = await startNode(config, createLogger('warn'));
+    storescu = await run('storescu', ['+sd', '+r', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), PHANTOM]);
+    await waitFor(() => node.idle(), 120_000, 'the node to route and analyse the phantom exam');
+  }, 180_000);
+
+  afterAll(async () => {
+    await node?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores every object of the exam', () => {
+    expect(storescu.status, storescu.stderr).toBe(0);
+    expect(node.db.prepare('SELECT COUNT(*) FROM instances').pluck().get()).toBe(readdirSync(PHANTOM).length);
+    expect(readdirSync(PHANTOM).length).toBe(31);
+  });
+
+  it('scores the 28 axial slices of STD BRAIN 5MM and reports on that series only', () => {
+    const analysed = node.db
+      .prepare(
+        `SELECT se.description, r.slice_count, (SELECT COUNT(*) FROM slice_results sr WHERE sr.result_id = r.id) AS scored
+           FROM results r JOIN series se ON se.id = r.series_id WHERE r.status = 'analysed'`,
+      )
+      .all();
+    expect(analysed).toEqual([{ description: 'STD BRAIN 5MM', slice_count: 28, scored: 28 }]);
+    expect(node.db.prepare('SELECT kind, COUNT(*) AS n FROM outputs GROUP BY kind ORDER BY kind').all()).toEqual([
+      { kind: 'sc', n: 3 },
+      { kind: 'sr', n: 1 },
+    ]);
+  });
+
+  it('records the scout and both secondary captures as skipped, with reasons', () => {
+    const skipped = node.db
+      .prepare(
+        `SELECT i.sop_class_uid AS sopClass, s.code, s.kind, s.message FROM skipped s JOIN instances i ON i.id = s.instance_id
+          ORDER BY s.code, i.sop_instance_uid`,
+      )
+      .all() as { sopClass: string; code: string; kind: string; message: string }[];
+    expect(skipped.map((s) => [s.code, s.kind, s.sopClass])).toEqual([
+      ['localizer', 'excluded', '1.2.840.10008.5.1.4.1.1.2'],
+      ['secondary-capture', 'excluded', '1.2.840.10008.5.1.4.1.1.7'],
+      ['secondary-capture', 'excluded', '1.2.840.10008.5.1.4.1.1.7'],
+    ]);
+    expect(skipped[0]!.message).toMatch(/LOCALIZER/);
+    // The series that held nothing to analyse end as 'no-slices' results, with no outputs.
+    expect(node.db.prepare(`SELECT COUNT(*) FROM results WHERE status = 'no-slices'`).pluck().get()).toBe(2);
+  });
+});
