@@ -7,10 +7,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../../src/config/config.js';
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// packageRoot() also holds when this file runs compiled from dist/ (the benchmarks import it).
+export const REPO = packageRoot();
 export const SHARED = resolve(REPO, '../shared');
 export const DATA = join(SHARED, 'data');
 export const CQ500 = join(DATA, 'studies/cq500-ct-0');
