@@ -70,7 +70,11 @@ program
   .action(async (paths: string[], opts: { host: string; port: number; called: string; calling: string }) => {
     const { sendFiles } = await import('./dispatch/send-files.js');
     const r = await sendFiles(paths, opts);
-    process.stderr.write(`sent ${r.sent} of ${r.total} file(s)${r.failures.length ? `; failed: ${r.failures.map((f) => `${f.path} (${f.error})`).join(', ')}` : ''}\n`);
+    process.stderr.write(`sent ${r.sent} of ${r.total} file(s)\n`);
+    // One line per distinct error (a refused connection fails every file the same way), with an example file.
+    const byError = new Map<string, string[]>();
+    for (const f of r.failures) byError.set(f.error, [...(byError.get(f.error) ?? []), f.path]);
+    for (const [error, files] of byError) process.stderr.write(`not sent: ${files.length} file(s): ${error} (e.g. ${files[0]})\n`);
     process.exitCode = r.failures.length ? 1 : 0;
   });
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig, packageRoot } from './config/config.js';
 import { sendFiles } from './dispatch/send-files.js';
+import { collectInputs } from './imaging/assemble.js';
 import { createLogger } from './log/logger.js';
 import { startNode } from './service.js';
 
@@ -26,6 +27,11 @@ export async function runDemo(folder: string | undefined, opts: { clean?: boolea
     );
     return 2;
   }
+  const files = collectInputs([study]);
+  if (files.length === 0) {
+    process.stderr.write(`demo: ${study} holds no files; give a folder with a head CT series\n`);
+    return 2;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'pmct-ich-demo-'));
   const config = parseConfig({
     dataDir: dir,
@@ -39,7 +45,7 @@ export async function runDemo(folder: string | undefined, opts: { clean?: boolea
   try {
     process.stderr.write(`demo: sending ${study} to ${config.receive.aeTitle}@127.0.0.1:${node.port} ...\n`);
     const t0 = Date.now();
-    const sent = await sendFiles([study], { host: '127.0.0.1', port: node.port, called: config.receive.aeTitle, calling: 'PMCT_DEMO' });
+    const sent = await sendFiles(files, { host: '127.0.0.1', port: node.port, called: config.receive.aeTitle, calling: 'PMCT_DEMO' });
     process.stderr.write(`demo: sent ${sent.sent}/${sent.total} files in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     for (const f of sent.failures) process.stderr.write(`demo: not sent: ${f.path}: ${f.error}\n`);
     process.stderr.write('demo: waiting for the series to complete, the analysis and the dispatch ...\n');
@@ -65,7 +71,7 @@ export async function runDemo(folder: string | undefined, opts: { clean?: boolea
     }[];
     let ok = rows.length > 0;
     for (const r of rows) {
-      process.stdout.write(`\nseries ${r.seriesUid} (${r.description ?? ''})\n`);
+      process.stdout.write(`\nseries ${r.seriesUid} (${r.description || 'no description'})\n`);
       if (r.jobState !== 'done') {
         ok = false;
         process.stdout.write(`  job ${r.jobState}: ${r.error ?? ''}\n`);
@@ -76,6 +82,10 @@ export async function runDemo(folder: string | undefined, opts: { clean?: boolea
         continue;
       }
       process.stdout.write(`  ensemble: ${node.ensemble.name} ${node.ensemble.version}\n`);
+      const baselines = node.ensemble.members.filter((m) => m.model.manifest.baseline).map((m) => m.model.manifest.name);
+      if (baselines.length) {
+        process.stdout.write(`  note: ${baselines.join(', ')} is a transparent HU baseline, not a trained CNN: not for diagnostic use\n`);
+      }
       process.stdout.write(`  slices analysed: ${r.slices}\n`);
       process.stdout.write(`  case score: ${r.caseScore!.toFixed(4)}  decision: hemorrhage ${r.decision} (threshold ${r.threshold})\n`);
       const keys = JSON.parse(r.keySlices) as number[];

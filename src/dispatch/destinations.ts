@@ -4,8 +4,8 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import dimse from 'dcmjs-dimse';
 import type { Destination } from '../config/config.js';
+import dimse from '../dicom/dimse.js';
 
 export interface OutgoingObject {
   path: string;
@@ -89,7 +89,7 @@ class DimseSender implements Sender {
         networkError = `association rejected (result ${r.result}, source ${r.source}, reason ${r.reason})`;
       });
       client.on('networkError', (e: Error) => {
-        networkError ??= `network error: ${e.message}`;
+        networkError ??= `network error: ${e.message.replace(/^\s*->\s*/, '')}`;
       });
       client.on('closed', () =>
         resolve(outcomes.map((o) => o ?? { ok: false, error: networkError ?? 'no response from the destination' })),

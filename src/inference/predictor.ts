@@ -32,7 +32,12 @@ let ortModule: Promise<Ort> | undefined;
  */
 export function loadOrt(): Promise<Ort> {
   process.env.ORT_DISABLE_TELEMETRY = '1';
-  ortModule ??= import('onnxruntime-node');
+  ortModule ??= import('onnxruntime-node').then((ort) => {
+    // ORT's own logger would print a red error when CUDA's libraries are missing before the fallback below says so
+    // in words; session errors still reach us as rejected promises.
+    ort.env.logLevel = 'fatal';
+    return ort;
+  });
   return ortModule;
 }
 

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import dimse from 'dcmjs-dimse';
+import dimse from '../dicom/dimse.js';
 import { SopClass, SUPPORTED_SYNTAXES, syntaxName } from '../dicom/constants.js';
 import { fileMetaHeader } from '../dicom/meta.js';
 import type { Logger } from '../log/logger.js';
@@ -213,7 +213,6 @@ export interface RunningScp {
 /** Starts the SCP; resolves once it listens (port 0 picks a free port). */
 export async function startScp(opts: ScpOptions): Promise<RunningScp> {
   mkdirSync(opts.tmpDir, { recursive: true });
-  dimse.log.setLevel('warn');
   let counter = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {

@@ -4,7 +4,7 @@
  * stopped by PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -93,7 +93,10 @@ export async function startOrthanc(opts: { aeTitle?: string } = {}): Promise<Ort
       if (!r.ok) throw new Error(`GET ${path}: HTTP ${r.status}`);
       return (await r.json()) as T;
     },
-    stop: () => stopProcess(proc),
+    stop: async () => {
+      await stopProcess(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
