@@ -3,13 +3,14 @@
  * from one Config. `serve` and `demo` start it; tests start it on port 0 in a temp folder.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { openDatabase, recordEvent, type Db } from './db/database.js';
+import { routeDimseLogs } from './dicom/dimse.js';
 import { Outbox } from './dispatch/outbox.js';
 import { ImagingPool } from './imaging/pool.js';
-import { completeQuietSeries } from './ingest/completion.js';
+import { completeQuietSeries, restartQuietPeriods } from './ingest/completion.js';
 import { commitReceived } from './ingest/registry.js';
 import { loadEnsemble, type LoadedEnsemble } from './inference/manifest.js';
 import { createPredictor } from './inference/predictor.js';
@@ -67,11 +68,16 @@ export interface RunningNode {
 }
 
 export async function startNode(config: Config, logger: Logger): Promise<RunningNode> {
+  routeDimseLogs(logger);
   const paths = dataPaths(config.dataDir);
   for (const dir of [paths.spool, paths.tmp, paths.outputs]) mkdirSync(dir, { recursive: true });
   const db = openDatabase(paths.db);
   const requeued = requeueInterruptedJobs(db);
   if (requeued) logger.warn(`${requeued} job(s) interrupted by a stop were queued again`);
+  const reopened = restartQuietPeriods(db);
+  if (reopened) logger.warn(`${reopened} series were still receiving at the last stop: their quiet time starts again`);
+  // Partial objects of associations a stop cut off were never answered Success: the sender still has them.
+  for (const f of readdirSync(paths.tmp)) rmSync(join(paths.tmp, f), { force: true });
 
   const ensemble = loadEnsemble(config.inference.models);
   const predictor = await createPredictor(ensemble, {

@@ -145,6 +145,8 @@ export interface DicomFile {
   /** True when the transfer syntax came from the file meta; false when it was guessed. */
   transferSyntaxFromMeta: boolean;
   hasPreamble: boolean;
+  /** Byte offset of the data set (just past the file meta group) in the file as stored. */
+  datasetOffset: number;
   littleEndian: boolean;
   /** Set when the file ended early or an element could not be parsed: the dataset holds what came before. */
   parseError?: string;
@@ -273,7 +275,7 @@ export function readDicom(buf: Buffer): DicomFile {
   if (!hasPreamble && metaAt < 0 && !looksLikeDataset(dataset, realElements.length)) {
     throw new NotDicomError('no DICOM preamble and no recognisable DICOM elements');
   }
-  return { dataset, transferSyntaxUid: ts, transferSyntaxFromMeta: fromMeta, hasPreamble, littleEndian, parseError, notes };
+  return { dataset, transferSyntaxUid: ts, transferSyntaxFromMeta: fromMeta, hasPreamble, datasetOffset: datasetStart, littleEndian, parseError, notes };
 }
 
 /** A forced read of a non-DICOM file yields garbage elements; insist on some image-ish content (as pydicom's users do). */

@@ -5,6 +5,8 @@
 import { copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Destination } from '../config/config.js';
+import { Tag } from '../dicom/constants.js';
+import { readDicom } from '../dicom/dataset.js';
 import dimse from '../dicom/dimse.js';
 
 export interface OutgoingObject {
@@ -39,15 +41,33 @@ class FolderSender implements Sender {
   }
 }
 
+/** What a C-STORE of a file as stored needs: its identity, its transfer syntax and its data set bytes. */
+interface StoredObject {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  body: Buffer;
+}
+
 /**
- * The data set bytes of a Part 10 file (after the meta group), sent as they are: dcmjs-dimse would otherwise
- * re-encode the parsed data set, and the node's objects must reach the PACS byte-exact (copied patient strings
- * keep their source character set).
+ * Reads a file for sending as it is. Our own parser, not dcmjs: dcmjs-dimse would parse and re-encode the data set
+ * (padding a truncated one, re-encoding copied patient strings), and the node's objects must reach the PACS
+ * byte-exact; a file without the identity a C-STORE needs is refused here with the reason.
  */
-function datasetBytes(file: Buffer): Buffer {
-  if (file.length < 144 || file.toString('latin1', 128, 132) !== 'DICM') throw new Error('not a Part 10 file');
-  const groupLength = file.readUInt32LE(140);
-  return file.subarray(144 + groupLength);
+function readStoredObject(path: string): StoredObject {
+  const file = readDicom(readFileSync(path));
+  if (!file.transferSyntaxFromMeta) throw new Error('no transfer syntax in the file meta: cannot send it as stored');
+  const uid = (tag: number, metaTag: number, name: string) => {
+    const v = (file.dataset.string(tag) ?? file.dataset.string(metaTag))?.replace(/[\0 ]+$/, '');
+    if (!v) throw new Error(`no ${name}`);
+    return v;
+  };
+  return {
+    sopClassUid: uid(Tag.SOPClassUID, 0x00020002, 'SOP Class UID'),
+    sopInstanceUid: uid(Tag.SOPInstanceUID, 0x00020003, 'SOP Instance UID'),
+    transferSyntaxUid: file.transferSyntaxUid,
+    body: readFileSync(path).subarray(file.datasetOffset),
+  };
 }
 
 class DimseSender implements Sender {
@@ -61,28 +81,56 @@ class DimseSender implements Sender {
     return new Promise((resolve) => {
       const outcomes: (SendOutcome | undefined)[] = objects.map(() => undefined);
       const client = new dimse.Client();
+      const pending = new Map<object, { index: number; stored: StoredObject }>();
+      const contexts = new Set<string>();
       objects.forEach((o, i) => {
-        let request;
         try {
-          const bytes = readFileSync(o.path);
-          const ds = dimse.Dataset.fromFile(o.path);
-          if (!ds) throw new Error('dcmjs-dimse could not read it');
-          const raw = datasetBytes(bytes);
-          (ds as unknown as { getDenaturalizedDataset: () => Buffer }).getDenaturalizedDataset = () => raw;
-          request = new dimse.requests.CStoreRequest(ds);
+          const stored = readStoredObject(o.path);
+          const ds = new dimse.Dataset({ SOPClassUID: stored.sopClassUid, SOPInstanceUID: stored.sopInstanceUid }, stored.transferSyntaxUid);
+          (ds as unknown as { getDenaturalizedDataset: () => Buffer }).getDenaturalizedDataset = () => stored.body;
+          const request = new dimse.requests.CStoreRequest(ds);
+          request.on('response', (response: InstanceType<typeof dimse.responses.CStoreResponse>) => {
+            const status = response.getStatus();
+            // 0xB000-0xBFFF are warnings: the object was stored.
+            outcomes[i] =
+              status === 0 || (status >= 0xb000 && status <= 0xbfff)
+                ? { ok: true }
+                : { ok: false, error: `C-STORE status 0x${status.toString(16).padStart(4, '0')}` };
+          });
+          client.addRequest(request);
+          pending.set(request, { index: i, stored });
+          // The library proposes only Implicit/Explicit VR LE for a class (plus the file's own syntax if encapsulated):
+          // a context with exactly the file's syntax lets the peer take the object as it is.
+          const key = `${stored.sopClassUid} ${stored.transferSyntaxUid}`;
+          if (!contexts.has(key)) {
+            contexts.add(key);
+            client.addAdditionalPresentationContext(new dimse.association.PresentationContext(0, stored.sopClassUid, stored.transferSyntaxUid), true);
+          }
         } catch (e) {
-          outcomes[i] = { ok: false, error: `cannot read ${o.path}: ${(e as Error).message}` };
-          return;
+          outcomes[i] = { ok: false, error: `cannot send ${o.path}: ${(e as Error).message}` };
         }
-        request.on('response', (response: InstanceType<typeof dimse.responses.CStoreResponse>) => {
-          const status = response.getStatus();
-          // 0xB000-0xBFFF are warnings: the object was stored.
-          outcomes[i] =
-            status === 0 || (status >= 0xb000 && status <= 0xbfff)
-              ? { ok: true }
-              : { ok: false, error: `C-STORE status 0x${status.toString(16).padStart(4, '0')}` };
+      });
+      if (pending.size === 0) {
+        resolve(outcomes.map((o) => o!));
+        return;
+      }
+      // Emitted before the library starts sending: drop every request the peer would make the library transcode.
+      client.on('associationAccepted', (association: InstanceType<typeof dimse.association.Association>) => {
+        const requests = (client as unknown as { requests: object[] }).requests;
+        const keep = requests.filter((request) => {
+          const p = pending.get(request)!;
+          const pc = association.getAcceptedPresentationContextFromRequest(request as never);
+          const accepted = pc?.getAcceptedTransferSyntaxUid();
+          if (accepted === p.stored.transferSyntaxUid) return true;
+          outcomes[p.index] = {
+            ok: false,
+            error: pc
+              ? `the destination did not accept SOP class ${p.stored.sopClassUid} in the syntax it is stored in (${p.stored.transferSyntaxUid}); objects are not transcoded`
+              : `the destination accepted no presentation context for SOP class ${p.stored.sopClassUid} (${p.stored.transferSyntaxUid})`,
+          };
+          return false;
         });
-        client.addRequest(request);
+        requests.splice(0, requests.length, ...keep);
       });
       let networkError: string | undefined;
       client.on('associationRejected', (r: { result: number; source: number; reason: number }) => {

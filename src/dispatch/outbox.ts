@@ -77,6 +77,7 @@ export class Outbox {
         .get(name)!
         .send(items.map((i) => ({ path: `${this.outputsDir}/${i.path}`, sopInstanceUid: i.sopInstanceUid, studyInstanceUid: i.studyInstanceUid })));
       const { maxAttempts, initialBackoffSeconds, maxBackoffSeconds } = this.config.dispatch;
+      let dead = 0;
       this.db.transaction(() => {
         items.forEach((item, k) => {
           const o = outcomes[k]!;
@@ -85,6 +86,7 @@ export class Outbox {
             this.db.prepare(`UPDATE dispatches SET state = 'delivered', delivered_at = ?, last_error = NULL WHERE id = ?`).run(nowIso(), item.id);
           } else if (attempts >= maxAttempts) {
             this.db.prepare(`UPDATE dispatches SET state = 'dead', last_error = ? WHERE id = ?`).run(o.error, item.id);
+            dead++;
             recordEvent(this.db, 'dispatch.dead', `gave up on ${name} after ${attempts} attempts: ${o.error}`, { data: { dispatchId: item.id } });
           } else {
             const next = new Date(Date.now() + backoffSeconds(attempts, initialBackoffSeconds, maxBackoffSeconds) * 1000);
@@ -97,8 +99,12 @@ export class Outbox {
       const delivered = outcomes.filter((o) => o.ok).length;
       const failedOutcome = outcomes.find((o) => !o.ok);
       const meta = { destination: name, delivered, failed: outcomes.length - delivered, results: [...new Set(items.map((i) => i.resultId))] };
-      if (failedOutcome && !failedOutcome.ok) this.logger.warn(`dispatch to ${name} failed, will retry: ${failedOutcome.error}`, meta);
-      else this.logger.info(`dispatched to ${name}`, meta);
+      if (dead) {
+        this.logger.error(`gave up on ${dead} object(s) for ${name} after ${maxAttempts} attempts (state 'dead' in dispatches): ${failedOutcome && !failedOutcome.ok ? failedOutcome.error : ''}`, meta);
+      }
+      if (failedOutcome && !failedOutcome.ok && outcomes.length - delivered > dead) {
+        this.logger.warn(`dispatch to ${name} failed, will retry: ${failedOutcome.error}`, meta);
+      } else if (!failedOutcome) this.logger.info(`dispatched to ${name}`, meta);
     } finally {
       this.busy.delete(name);
     }

@@ -28,3 +28,11 @@ export function completeQuietSeries(db: Db, quietSeconds: number, now = new Date
   for (const id of due) complete(id);
   return jobs;
 }
+
+/**
+ * At start-up, series that were still receiving when the node stopped get a fresh quiet period: the sender may be
+ * about to re-send what the stop cut off, and the time spent down says nothing about whether the series is complete.
+ */
+export function restartQuietPeriods(db: Db, now = new Date()): number {
+  return db.prepare(`UPDATE series SET last_received_at = ? WHERE state = 'receiving'`).run(now.toISOString()).changes;
+}

@@ -103,13 +103,12 @@ interface InstanceRow {
   id: number;
   sopInstanceUid: string;
   path: string;
-  sha256: string;
 }
 
 async function runJob(job: JobRow, deps: JobDeps): Promise<string> {
   const { db, ensemble } = deps;
   const instances = db
-    .prepare(`SELECT id, sop_instance_uid AS sopInstanceUid, path, sha256 FROM instances WHERE series_id = ? ORDER BY path`)
+    .prepare(`SELECT id, sop_instance_uid AS sopInstanceUid, path FROM instances WHERE series_id = ? ORDER BY path`)
     .all(job.seriesId) as InstanceRow[];
   const byPath = new Map(instances.map((i) => [join(deps.spoolDir, i.path), i]));
   const analysis = await analyzeFiles([...byPath.keys()], deps, deps.imaging, deps.keySlices);
@@ -122,14 +121,19 @@ async function runJob(job: JobRow, deps: JobDeps): Promise<string> {
   })();
 
   const series = analysis.series[0];
+  const sourceSlice = series?.slices[series.keySlices[0] ?? 0];
+  const source = sourceSlice ? reportSource(sourceSlice.file, sourceSlice.standardAxial) : undefined;
+  // The digest covers what the outputs would say, not the bytes received: the same study sent again in another
+  // transfer syntax decodes to the same slices and gives the same digest, so nothing new is sent.
   const resultDigest = createHash('sha256')
     .update(
       JSON.stringify([
         REPORT_FORMAT,
         ensemble.digest,
-        deps.imaging,
         deps.keySlices,
-        instances.map((i) => [i.sopInstanceUid, i.sha256]).sort(),
+        series?.slices.map((sl) => [sl.sopInstanceUid, sl.frame, sl.z, sl.ensemble, sl.probabilities]) ?? [],
+        source?.copiedElements.map((e) => [e.tag, e.vr, Buffer.from(e.bytes).toString('base64')]) ?? [],
+        analysis.skipped.map((k) => [byPath.get(k.file)?.sopInstanceUid ?? k.file, k.frame ?? null, k.code]).sort(),
       ]),
     )
     .digest('hex');
@@ -150,36 +154,33 @@ async function runJob(job: JobRow, deps: JobDeps): Promise<string> {
     threshold: ensemble.threshold,
   };
   if (!series) {
-    const resultId = insertResult(db, base, resultDigest, now, undefined);
-    if (previous) db.prepare('UPDATE results SET superseded_by = ? WHERE id = ?').run(resultId, previous.id);
+    db.transaction(() => {
+      const resultId = insertResult(db, base, resultDigest, now, undefined);
+      if (previous) db.prepare('UPDATE results SET superseded_by = ? WHERE id = ?').run(resultId, previous.id);
+    })();
     return `no axial CT slices (${analysis.skipped.length} objects skipped); nothing to report`;
   }
 
-  const resultId = insertResult(db, base, resultDigest, now, series);
+  // Build the objects before recording anything: a source the report cannot be made from fails the job without
+  // leaving a result behind.
+  const objects = buildReport(await reportInput(series, source!, deps, resultDigest, now, previous ? predecessorOf(db, previous.id) : undefined));
   const insertSlice = db.prepare(
     `INSERT INTO slice_results (result_id, slice_index, instance_id, frame, z, probability, model_probabilities) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
-  db.transaction(() => {
-    for (const sl of series.slices) {
-      insertSlice.run(resultId, sl.index, byPath.get(sl.file)!.id, sl.frame, sl.z, sl.ensemble, JSON.stringify(sl.probabilities));
-    }
-  })();
-
-  const objects = buildReport(await reportInput(series, deps, resultDigest, now, previous ? predecessorOf(db, previous.id) : undefined));
-  const dir = join(deps.outputsDir, String(resultId));
-  mkdirSync(dir, { recursive: true });
   const insertOutput = db.prepare(
     `INSERT INTO outputs (result_id, kind, idx, sop_class_uid, sop_instance_uid, series_uid, path, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const written = objects.map((o) => {
-    const rel = join(String(resultId), `${o.kind}-${o.index}.dcm`);
-    const final = join(deps.outputsDir, rel);
-    writeFileSync(`${final}.part`, o.bytes, { flush: true });
-    renameSync(`${final}.part`, final);
-    return { o, rel };
-  });
   db.transaction(() => {
-    for (const { o, rel } of written) {
+    const resultId = insertResult(db, base, resultDigest, now, series);
+    for (const sl of series.slices) {
+      insertSlice.run(resultId, sl.index, byPath.get(sl.file)!.id, sl.frame, sl.z, sl.ensemble, JSON.stringify(sl.probabilities));
+    }
+    mkdirSync(join(deps.outputsDir, String(resultId)), { recursive: true });
+    for (const o of objects) {
+      const rel = join(String(resultId), `${o.kind}-${o.index}.dcm`);
+      const final = join(deps.outputsDir, rel);
+      writeFileSync(`${final}.part`, o.bytes, { flush: true });
+      renameSync(`${final}.part`, final);
       insertOutput.run(resultId, o.kind, o.index, o.sopClassUid, o.sopInstanceUid, o.seriesInstanceUid, rel, o.bytes.length, nowIso());
     }
     if (previous) db.prepare('UPDATE results SET superseded_by = ? WHERE id = ?').run(resultId, previous.id);
@@ -235,6 +236,7 @@ function predecessorOf(db: Db, resultId: number): ReportPredecessor | undefined 
 
 async function reportInput(
   series: SeriesOutcome,
+  source: ReportSource,
   deps: JobDeps,
   resultDigest: string,
   producedAt: Date,
@@ -256,9 +258,8 @@ async function reportInput(
       };
     }),
   );
-  const first = series.slices[series.keySlices[0] ?? 0]!;
   return {
-    source: reportSource(first.file, first.standardAxial),
+    source,
     analysed: series.slices.map((sl) => ({
       sopClassUid: sl.sopClassUid,
       sopInstanceUid: sl.sopInstanceUid,

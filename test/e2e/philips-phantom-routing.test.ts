@@ -26,7 +26,7 @@ describe('Philips head phantom: storescu -> node routing', () => {
       ingest: { quietSeconds: 1, sweepIntervalSeconds: 0.25 },
       dispatch: { intervalSeconds: 0.25 },
     });
-    node = await startNode(config, createLogger('warn'));
+    node = await startNode(config, createLogger('error'));
     storescu = await run('storescu', ['+sd', '+r', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), PHANTOM]);
     await waitFor(() => node.idle(), 120_000, 'the node to route and analyse the phantom exam');
   }, 180_000);
@@ -72,4 +72,17 @@ describe('Philips head phantom: storescu -> node routing', () => {
     // The series that held nothing to analyse end as 'no-slices' results, with no outputs.
     expect(node.db.prepare(`SELECT COUNT(*) FROM results WHERE status = 'no-slices'`).pluck().get()).toBe(2);
   });
+
+  it('takes the exam sent again in another transfer syntax as the same content: no new report', async () => {
+    // storescu -xi re-encodes the explicit-VR files as implicit VR: other bytes, the same data.
+    const again = await run('storescu', ['-xi', '+sd', '+r', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), PHANTOM]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(node.db.prepare(`SELECT COUNT(*) FROM instances WHERE transfer_syntax_uid = '1.2.840.10008.1.2'`).pluck().get()).toBe(31);
+    await waitFor(() => node.idle() && (node.db.prepare(`SELECT COUNT(*) FROM jobs WHERE state = 'done'`).pluck().get() as number) === 6, 120_000, 'the re-runs');
+    expect(node.db.prepare(`SELECT COUNT(*) FROM results WHERE status = 'analysed'`).pluck().get()).toBe(1);
+    expect(node.db.prepare('SELECT COUNT(*) FROM outputs').pluck().get()).toBe(4);
+    const notes = node.db.prepare(`SELECT message FROM events WHERE kind = 'job.done' AND job_id > 3 ORDER BY job_id`).pluck().all() as string[];
+    expect(notes).toHaveLength(3);
+    for (const n of notes) expect(n).toMatch(/^same content as result \d+: nothing new to send$/);
+  }, 180_000);
 });
