@@ -94,6 +94,7 @@ print(json.dumps({"shape": list(n.shape), "dtype": str(n.dtype), "maxdiff": floa
     ) as { shape: number[]; dtype: string; maxdiff: number };
     expect(stats.shape).toEqual([238, 3, 256, 256]);
     expect(stats.dtype).toBe('float32');
+    process.stderr.write(`parity: tensors [${stats.shape.join(',')}] max |node - preprocess.py| = ${stats.maxdiff}\n`);
     expect(stats.maxdiff).toBeLessThan(1e-5);
   });
 
@@ -102,6 +103,7 @@ print(json.dumps({"shape": list(n.shape), "dtype": str(n.dtype), "maxdiff": floa
     for (const name of ['tiny_cnn', 'densenet201']) {
       const expected = ref.models[name]!.probs;
       const worst = Math.max(...slices.map((s, i) => Math.abs(s.probabilities[name]! - expected[i]!)));
+      process.stderr.write(`parity: ${name} max |p_node - p_torch| over ${slices.length} slices = ${worst.toExponential(2)}\n`);
       expect(worst, name).toBeLessThan(1e-4);
     }
   });
@@ -109,6 +111,9 @@ print(json.dumps({"shape": list(n.shape), "dtype": str(n.dtype), "maxdiff": floa
   it('gives the two-model ensemble case score within 1e-4 of the reference', () => {
     const s = out.series[0]!;
     const worst = Math.max(...s.slices.map((sl, i) => Math.abs(sl.ensemble - ref.ensemble.probs[i]!)));
+    process.stderr.write(
+      `parity: ensemble max |Δp| = ${worst.toExponential(2)}; case score node ${s.caseScore} vs reference ${ref.ensemble.case_score}\n`,
+    );
     expect(worst).toBeLessThan(1e-4);
     expect(Math.abs(s.caseScore - ref.ensemble.case_score)).toBeLessThan(1e-4);
   });
