@@ -1,0 +1,143 @@
+/**
+ * Every file of ../shared/data/malformed sent to the node by storescu, each followed by a good slice in the same
+ * association: the node answers each with a status (stores it and records it as analysed or skipped with its reason,
+ * or answers a failure), never aborts the association (the good slice after it is stored), loses nothing it answered
+ * Success, and still scores the CQ500 study sent right after. Files storescu itself cannot read get the same kind of
+ * outcome through `analyze`.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/config.js';
+import { readDicom } from '../../src/dicom/dataset.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startNode, type RunningNode } from '../../src/service.js';
+import { CQ500, DATA, REPO, run, tempDir, waitFor } from '../helpers/peers.js';
+
+const MALFORMED = join(DATA, 'malformed');
+const GOOD = join(DATA, 'transfer-syntaxes/ct1-nema/CT1_UNC.explicit_little_endian.dcm');
+/** storescu sends compressed files only in a proposed compressed syntax. */
+const FLAGS: Record<string, string[]> = {
+  '1.2.840.10008.1.2.4.57': ['-xs'],
+  '1.2.840.10008.1.2.4.70': ['-xs'],
+  '1.2.840.10008.1.2.4.80': ['-xt'],
+  '1.2.840.10008.1.2.4.90': ['-xv'],
+  '1.2.840.10008.1.2.4.91': ['-xw'],
+  '1.2.840.10008.1.2.5': ['-xr'],
+};
+
+function syntaxOf(path: string): string | undefined {
+  try {
+    return readDicom(readFileSync(path)).transferSyntaxUid;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Sent {
+  file: string;
+  storescu: 'success' | 'failure-status' | 'cannot-send';
+  response: string;
+  goodAfter: boolean;
+}
+
+describe('malformed files over DIMSE', () => {
+  let node: RunningNode;
+  let dir: string;
+  const sent: Sent[] = [];
+
+  beforeAll(async () => {
+    dir = tempDir('malformed');
+    const config = parseConfig({
+      dataDir: dir,
+      receive: { port: 0, aeTitle: 'PMCT_ICH', allowedCallingAeTitles: ['CT_SCANNER'] },
+      ingest: { quietSeconds: 1, sweepIntervalSeconds: 0.25 },
+    });
+    node = await startNode(config, createLogger('error'));
+    for (const name of readdirSync(MALFORMED).sort()) {
+      const file = join(MALFORMED, name);
+      const flags = FLAGS[syntaxOf(file) ?? ''] ?? [];
+      const r = await run('storescu', ['-v', ...flags, '-R', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), file, GOOD]);
+      const out = r.stdout + r.stderr;
+      const responses = [...out.matchAll(/Received Store Response \(([^)]*)\)/g)].map((m) => m[1]!);
+      const first = responses[0] ?? '';
+      // storescu's own refusals (it cannot read the file, or cannot send it in any syntax it proposed) come before
+      // any response; a node that aborted the association would show up as missing responses without these.
+      const cannotSend = !responses.length && /^F: |Bad DICOM file|unable to convert/m.test(out);
+      sent.push({
+        file: name,
+        storescu: cannotSend ? 'cannot-send' : first === 'Success' ? 'success' : 'failure-status',
+        response: cannotSend ? (out.match(/^[FE]: (.*)/m)?.[1] ?? '') : first,
+        goodAfter: responses.length === 2 && responses[1] === 'Success',
+      });
+    }
+    const cq = await run('storescu', ['-xs', '+sd', '+r', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), CQ500]);
+    expect(cq.status, cq.stderr).toBe(0);
+    await waitFor(() => node.idle(), 180_000, 'the node to settle');
+    process.stderr.write(
+      `\n| malformed file | storescu | node's answer | outcome in the node |\n|---|---|---|---|\n` +
+        sent.map((s) => `| ${s.file} | ${s.storescu} | ${s.response} | ${outcomeOf(s.file)} |`).join('\n') +
+        '\n\n',
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await node?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * What the node recorded for the series of a malformed file: analysed, skipped with its code, or its report refused
+   * with the reason (looked up by series: storescu may rewrite an invalid SOP Instance UID in the command).
+   */
+  function outcomeOf(name: string): string {
+    let seriesUid: string | undefined;
+    try {
+      seriesUid = readDicom(readFileSync(join(MALFORMED, name))).dataset.string(0x0020000e);
+    } catch {
+      return 'not stored';
+    }
+    const row = node.db
+      .prepare(
+        `SELECT (SELECT COUNT(*) FROM slice_results sr JOIN instances i ON i.id = sr.instance_id WHERE i.series_id = s.id) AS slices,
+                (SELECT GROUP_CONCAT(DISTINCT k.code) FROM skipped k JOIN instances i ON i.id = k.instance_id WHERE i.series_id = s.id) AS codes,
+                (SELECT error FROM jobs WHERE series_id = s.id AND state = 'failed' ORDER BY id DESC LIMIT 1) AS error
+         FROM series s WHERE s.series_uid = ?`,
+      )
+      .get(seriesUid ?? '') as { slices: number; codes: string | null; error: string | null } | undefined;
+    if (!row) return 'not stored';
+    if (row.slices > 0) return 'analysed';
+    if (row.codes) return `skipped: ${row.codes}`;
+    return row.error ? `report refused: ${row.error}` : 'stored, no outcome';
+  }
+
+  it('answers every file storescu can send with a status and keeps the association going', () => {
+    const sendable = sent.filter((s) => s.storescu !== 'cannot-send');
+    expect(sendable.length).toBeGreaterThan(4);
+    for (const s of sendable) expect(s.goodAfter, `${s.file}: the good slice after it`).toBe(true);
+  });
+
+  it('records every file it answered Success as analysed or skipped with a reason', () => {
+    for (const s of sent.filter((x) => x.storescu === 'success')) {
+      expect(outcomeOf(s.file), s.file).toMatch(/^(analysed|skipped: [a-z-]+|report refused: .*is not a valid DICOM UID.*)$/);
+    }
+  });
+
+  it('gives every file storescu cannot send an outcome through analyze, without failing the run', () => {
+    const unsendable = sent.filter((s) => s.storescu === 'cannot-send').map((s) => join(MALFORMED, s.file));
+    expect(unsendable.length).toBeGreaterThan(0);
+    const r = spawnSync(process.execPath, [join(REPO, 'dist/src/cli.js'), 'analyze', ...unsendable, '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { series: { slices: { file: string }[] }[]; skipped: { file: string; code: string }[] };
+    const accounted = new Set([...out.skipped.map((k) => k.file), ...out.series.flatMap((s) => s.slices.map((x) => x.file))]);
+    for (const f of unsendable) expect(accounted.has(f), f).toBe(true);
+  });
+
+  it('still scores the CQ500 study sent right after', () => {
+    const row = node.db
+      .prepare(`SELECT r.slice_count AS slices, r.status FROM results r JOIN series s ON s.id = r.series_id WHERE s.instance_count = 238`)
+      .get();
+    expect(row).toEqual({ slices: 238, status: 'analysed' });
+  });
+});
