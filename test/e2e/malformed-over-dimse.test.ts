@@ -134,6 +134,20 @@ describe('malformed files over DIMSE', () => {
     for (const f of unsendable) expect(accounted.has(f), f).toBe(true);
   });
 
+  it('refuses to report on a source whose UIDs are not valid DICOM UIDs: reason recorded, no result, no output', () => {
+    // bad_sequence.dcm carries hex digests as Study/Series/SOP "UIDs": an SR referencing them would be invalid DICOM.
+    const seriesUid = readDicom(readFileSync(join(MALFORMED, 'bad_sequence.dcm'))).dataset.string(0x0020000e);
+    const row = node.db
+      .prepare(
+        `SELECT j.state, j.error, (SELECT COUNT(*) FROM results WHERE series_id = s.id) AS results
+         FROM series s JOIN jobs j ON j.series_id = s.id WHERE s.series_uid = ?`,
+      )
+      .get(seriesUid) as { state: string; error: string; results: number };
+    expect(row.state).toBe('failed');
+    expect(row.error).toMatch(/^source StudyInstanceUID "05fa52f0.*" is not a valid DICOM UID \(PS3\.5 9\.1\); no report is produced with it$/);
+    expect(row.results).toBe(0);
+  });
+
   it('still scores the CQ500 study sent right after', () => {
     const row = node.db
       .prepare(`SELECT r.slice_count AS slices, r.status FROM results r JOIN series s ON s.id = r.series_id WHERE s.instance_count = 238`)
