@@ -68,7 +68,8 @@ function readHeader(path: string): HeaderInfo {
     seriesUid,
     modality: opt(Tag.Modality),
     seriesDescription: opt(Tag.SeriesDescription),
-    patientName: opt(Tag.PatientName),
+    // Trailing empty component groups ("Wang^XiaoDong=王^小東=") are insignificant (PS3.5 6.2): stored without them.
+    patientName: opt(Tag.PatientName)?.replace(/=+$/, '') ?? null,
     patientId: opt(Tag.PatientID),
     accessionNumber: opt(Tag.AccessionNumber),
     studyDate: opt(Tag.StudyDate),

@@ -1,0 +1,87 @@
+/**
+ * Patient names in every character set we hold reach the reports byte-exact. For each file of ../shared/data/charsets
+ * (none is CT), a re-UIDed copy of a CQ500 slice carries its PatientName bytes and SpecificCharacterSet; the copies
+ * are sent to the node; the SR and the SC of each must carry the same bytes and character set, and the database the
+ * same Unicode as pydicom decodes from the original file.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/config.js';
+import { Tag } from '../../src/dicom/constants.js';
+import { readDicom } from '../../src/dicom/dataset.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startNode, type RunningNode } from '../../src/service.js';
+import { CQ500, DATA, REPO, run, tempDir, waitFor } from '../helpers/peers.js';
+import { hasPythonStack, py } from '../helpers/python.js';
+
+interface Copy {
+  file: string;
+  out: string | null;
+  name_hex?: string;
+  charset?: string;
+  unicode?: string;
+}
+
+const CHARSETS = join(DATA, 'charsets');
+
+describe.skipIf(!hasPythonStack)('patient names in every character set, into the SR and SC', () => {
+  let node: RunningNode;
+  let dir: string;
+  let copies: Copy[];
+
+  beforeAll(async () => {
+    dir = tempDir('charsets');
+    const files = readdirSync(CHARSETS).sort().map((f) => join(CHARSETS, f));
+    copies = py([join(REPO, 'test/helpers/charset_copies.py'), join(CQ500, 'CT000120.dcm'), dir, ...files])
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Copy);
+    const config = parseConfig({
+      dataDir: join(dir, 'node'),
+      receive: { port: 0, aeTitle: 'PMCT_ICH', allowedCallingAeTitles: ['CT_SCANNER'] },
+      ingest: { quietSeconds: 1, sweepIntervalSeconds: 0.25 },
+      dispatch: { intervalSeconds: 0.25 },
+    });
+    node = await startNode(config, createLogger('error'));
+    const sent = await run('storescu', ['-xs', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), ...copies.flatMap((c) => (c.out ? [c.out] : []))]);
+    expect(sent.status, sent.stderr).toBe(0);
+    await waitFor(() => node.idle(), 180_000, 'the node to report on every copy');
+  }, 300_000);
+
+  afterAll(async () => {
+    await node?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('made a copy for every file with a top-level PatientName', () => {
+    expect(copies).toHaveLength(17);
+    // The two chrSQEncoding files carry names only inside sequences.
+    expect(copies.filter((c) => !c.out).map((c) => c.file.split('/').pop())).toEqual(['chrSQEncoding.dcm', 'chrSQEncoding1.dcm']);
+  });
+
+  it('copies each name into the SR and the SC byte-exact, with the same SpecificCharacterSet', () => {
+    for (const c of copies.filter((x) => x.out)) {
+      const studyUid = readDicom(readFileSync(c.out!)).dataset.string(Tag.StudyInstanceUID)!;
+      const outputs = node.db
+        .prepare(
+          `SELECT o.kind, o.path FROM outputs o JOIN results r ON r.id = o.result_id JOIN series s ON s.id = r.series_id
+           JOIN studies st ON st.id = s.study_id WHERE st.study_uid = ? ORDER BY o.kind DESC`,
+        )
+        .all(studyUid) as { kind: string; path: string }[];
+      expect(outputs.map((o) => o.kind), c.file).toEqual(['sr', 'sc']);
+      for (const o of outputs) {
+        const ds = readDicom(readFileSync(join(dir, 'node', 'outputs', o.path))).dataset;
+        expect(Buffer.from(ds.bytes(Tag.PatientName)!).toString('hex'), `${c.file} ${o.kind}`).toBe(c.name_hex);
+        expect(ds.strings(Tag.SpecificCharacterSet).join('\\'), `${c.file} ${o.kind}`).toBe(c.charset);
+      }
+    }
+  });
+
+  it('decodes each name to the same Unicode as pydicom, in the database', () => {
+    for (const c of copies.filter((x) => x.out)) {
+      const studyUid = readDicom(readFileSync(c.out!)).dataset.string(Tag.StudyInstanceUID)!;
+      expect(node.db.prepare('SELECT patient_name FROM studies WHERE study_uid = ?').pluck().get(studyUid), c.file).toBe(c.unicode);
+    }
+  });
+});
