@@ -43,6 +43,15 @@ describe('series completion', () => {
     expect(completeQuietSeries(db, 15, new Date('2026-01-01T06:00:15.000Z'))).toHaveLength(1);
   });
 
+  it('completes a series at once when it holds every instance its headers promise (ImagesInAcquisition)', () => {
+    const id = withSeries('2026-01-01T00:00:00.000Z');
+    db.prepare('UPDATE series SET expected_instances = 3, instance_count = 2 WHERE id = ?').run(id);
+    expect(completeQuietSeries(db, 15, new Date('2026-01-01T00:00:01.000Z'))).toEqual([]);
+    db.prepare('UPDATE series SET instance_count = 3 WHERE id = ?').run(id);
+    expect(completeQuietSeries(db, 15, new Date('2026-01-01T00:00:01.000Z'))).toHaveLength(1);
+    expect(db.prepare('SELECT reason FROM jobs').pluck().get()).toBe('series complete (all instances the headers promise)');
+  });
+
   it('leaves complete series alone at start-up', () => {
     withSeries('2026-01-01T00:00:00.000Z', 'complete');
     expect(restartQuietPeriods(db, new Date('2026-01-01T06:00:00.000Z'))).toBe(0);

@@ -1,5 +1,6 @@
 /**
- * Series completion: a series is complete when no instance arrived for `quietSeconds`. Completing it queues a job;
+ * Series completion: a series is complete when no instance arrived for `quietSeconds`, or as soon as it holds as
+ * many instances as its headers promise (ImagesInAcquisition). Completing it queues a job;
  * a series re-opened by a late instance completes again and gets a new job, whose result replaces the earlier one.
  */
 import { nowIso, recordEvent, type Db } from '../db/database.js';
@@ -7,18 +8,26 @@ import { nowIso, recordEvent, type Db } from '../db/database.js';
 export function completeQuietSeries(db: Db, quietSeconds: number, now = new Date()): number[] {
   const cutoff = new Date(now.getTime() - quietSeconds * 1000).toISOString();
   const due = db
-    .prepare(`SELECT id FROM series WHERE state = 'receiving' AND last_received_at <= ? ORDER BY last_received_at`)
+    .prepare(
+      `SELECT id FROM series WHERE state = 'receiving' AND (last_received_at <= ? OR instance_count >= expected_instances)
+       ORDER BY last_received_at`,
+    )
     .pluck()
     .all(cutoff) as number[];
   const jobs: number[] = [];
   const complete = db.transaction((seriesId: number) => {
     const at = nowIso();
     const changed = db
-      .prepare(`UPDATE series SET state = 'complete', completed_at = ? WHERE id = ? AND state = 'receiving' AND last_received_at <= ?`)
+      .prepare(
+        `UPDATE series SET state = 'complete', completed_at = ?
+         WHERE id = ? AND state = 'receiving' AND (last_received_at <= ? OR instance_count >= expected_instances)`,
+      )
       .run(at, seriesId, cutoff).changes;
     if (changed === 0) return; // an instance arrived meanwhile
     const earlier = db.prepare('SELECT COUNT(*) FROM jobs WHERE series_id = ?').pluck().get(seriesId) as number;
-    const reason = earlier === 0 ? 'series complete' : 'series re-opened by a late instance';
+    const promised = db.prepare('SELECT instance_count >= expected_instances FROM series WHERE id = ?').pluck().get(seriesId) === 1;
+    const reason =
+      earlier > 0 ? 'series re-opened by a late instance' : promised ? 'series complete (all instances the headers promise)' : 'series complete';
     const jobId = Number(
       db.prepare(`INSERT INTO jobs (series_id, reason, created_at) VALUES (?, ?, ?)`).run(seriesId, reason, at).lastInsertRowid,
     );

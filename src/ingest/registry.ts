@@ -37,6 +37,7 @@ interface HeaderInfo {
   accessionNumber: string | null;
   studyDate: string | null;
   specificCharacterSet: string | null;
+  imagesInAcquisition: number | null;
 }
 
 export class IngestRefusal extends Error {
@@ -74,7 +75,12 @@ function readHeader(path: string): HeaderInfo {
     accessionNumber: opt(Tag.AccessionNumber),
     studyDate: opt(Tag.StudyDate),
     specificCharacterSet: ds.strings(Tag.SpecificCharacterSet).join('\\') || null,
+    imagesInAcquisition: positiveInt(ds.int(Tag.ImagesInAcquisition)),
   };
+}
+
+function positiveInt(v: number | undefined): number | null {
+  return v !== undefined && v > 0 ? v : null;
 }
 
 export interface CommitResult {
@@ -172,6 +178,8 @@ export function commitReceived(db: Db, spoolDir: string, obj: ReceivedObject, lo
       );
     }
     db.prepare('UPDATE series SET instance_count = (SELECT COUNT(*) FROM instances WHERE series_id = ?) WHERE id = ?').run(seriesId, seriesId);
+    // The latest instance's promise wins; instances of one acquisition carry the same value.
+    if (info.imagesInAcquisition) db.prepare('UPDATE series SET expected_instances = ? WHERE id = ?').run(info.imagesInAcquisition, seriesId);
     return { instanceId, seriesId };
   });
   const { instanceId, seriesId } = tx();
