@@ -51,4 +51,13 @@ describe('sending files as stored', () => {
     expect(Buffer.compare(stored[0]!, body(readFileSync(truncated)))).toBe(0);
     expect(Buffer.compare(stored[1]!, body(readFileSync(JPEG_LS)))).toBe(0);
   });
+
+  it('is told at association time when the node cannot decode a syntax (retired JPEG 4.55), so it can fall back', async () => {
+    const retired = join(DATA, 'transfer-syntaxes/ct-slice/CTImage.dcm_JPEGProcess10_12TransferSyntax_1.2.840.10008.1.2.4.55.dcm');
+    const r = await sendFiles([retired], { host: '127.0.0.1', port: node.port, called: 'PMCT_ICH', calling: 'SENDER' });
+    expect(r.failures).toEqual([
+      { path: retired, error: expect.stringMatching(/did not accept SOP class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.2 in the syntax it is stored in \(1\.2\.840\.10008\.1\.2\.4\.55\)/) },
+    ]);
+    expect(node.db.prepare(`SELECT COUNT(*) FROM instances WHERE transfer_syntax_uid = '1.2.840.10008.1.2.4.55'`).pluck().get()).toBe(0);
+  });
 });
