@@ -6,10 +6,9 @@
 import { copyFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
 import { sendFiles } from '../../src/dispatch/send-files.js';
-import { createLogger } from '../../src/log/logger.js';
-import { startNode, type RunningNode } from '../../src/service.js';
+import type { RunningNode } from '../../src/service.js';
+import { startTestNode } from '../helpers/node.js';
 import { DATA, tempDir } from '../helpers/peers.js';
 
 const EXPLICIT = join(DATA, 'transfer-syntaxes/ct-slice/CTImage.dcm_LittleEndianExplicitTransferSyntax_1.2.840.10008.1.2.1.dcm');
@@ -28,8 +27,7 @@ describe('sending files as stored', () => {
     truncated = join(dir, 'truncated.dcm');
     writeFileSync(truncated, readFileSync(EXPLICIT).subarray(0, statSync(EXPLICIT).size - 200_000));
     copyFileSync(JPEG_LS, join(dir, 'jpeg-ls.dcm'));
-    const config = parseConfig({ dataDir: join(dir, 'node'), receive: { port: 0, allowedCallingAeTitles: ['SENDER'] }, ingest: { quietSeconds: 3600 } });
-    node = await startNode(config, createLogger('error'));
+    node = await startTestNode(join(dir, 'node'), { receive: { port: 0, allowedCallingAeTitles: ['SENDER'] }, ingest: { quietSeconds: 3600 } });
     result = await sendFiles([NO_SOP_CLASS, join(dir, 'jpeg-ls.dcm'), truncated], { host: '127.0.0.1', port: node.port, called: 'PMCT_ICH', calling: 'SENDER' });
   });
 

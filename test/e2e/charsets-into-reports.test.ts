@@ -7,12 +7,11 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
+import { startTestNode, storescu } from '../helpers/node.js';
 import { Tag } from '../../src/dicom/constants.js';
 import { readDicom } from '../../src/dicom/dataset.js';
-import { createLogger } from '../../src/log/logger.js';
-import { startNode, type RunningNode } from '../../src/service.js';
-import { CQ500, DATA, REPO, run, tempDir, waitFor } from '../helpers/peers.js';
+import type { RunningNode } from '../../src/service.js';
+import { CQ500, DATA, REPO, tempDir, waitFor } from '../helpers/peers.js';
 import { hasPythonStack, py } from '../helpers/python.js';
 
 interface Copy {
@@ -37,14 +36,8 @@ describe.skipIf(!hasPythonStack)('patient names in every character set, into the
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Copy);
-    const config = parseConfig({
-      dataDir: join(dir, 'node'),
-      receive: { port: 0, aeTitle: 'PMCT_ICH', allowedCallingAeTitles: ['CT_SCANNER'] },
-      ingest: { quietSeconds: 1, sweepIntervalSeconds: 0.25 },
-      dispatch: { intervalSeconds: 0.25 },
-    });
-    node = await startNode(config, createLogger('error'));
-    const sent = await run('storescu', ['-xs', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), ...copies.flatMap((c) => (c.out ? [c.out] : []))]);
+    node = await startTestNode(join(dir, 'node'));
+    const sent = await storescu(node, ['-xs', ...copies.flatMap((c) => (c.out ? [c.out] : []))]);
     expect(sent.status, sent.stderr).toBe(0);
     await waitFor(() => node.idle(), 180_000, 'the node to report on every copy');
   }, 300_000);

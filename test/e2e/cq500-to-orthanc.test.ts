@@ -6,10 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/log/logger.js';
-import { startNode, type RunningNode } from '../../src/service.js';
-import { CQ500, dciodvfyErrors, run, startOrthanc, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
+import { startTestNode, storescu } from '../helpers/node.js';
+import type { RunningNode } from '../../src/service.js';
+import { CQ500, dciodvfyErrors, startOrthanc, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
 
 const CQ500_FILES = readdirSync(CQ500).length;
 
@@ -17,23 +16,19 @@ describe('CQ500 study: storescu -> node -> Orthanc', () => {
   let orthanc: Orthanc;
   let node: RunningNode;
   let dir: string;
-  let storescu: Awaited<ReturnType<typeof run>>;
+  let received: Awaited<ReturnType<typeof storescu>>;
 
   beforeAll(async () => {
     orthanc = await startOrthanc();
     dir = tempDir('e2e');
-    const config = parseConfig({
-      dataDir: dir,
-      receive: { port: 0, aeTitle: 'PMCT_ICH', allowedCallingAeTitles: ['CT_SCANNER'] },
+    node = await startTestNode(dir, {
       ingest: { quietSeconds: 2, sweepIntervalSeconds: 0.25 },
-      dispatch: { intervalSeconds: 0.25 },
       destinations: [
         { name: 'local-folder', type: 'folder', path: 'outbox' },
         { name: 'orthanc', type: 'dimse', host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle },
       ],
     });
-    node = await startNode(config, createLogger('warn'));
-    storescu = await run('storescu', ['-xs', '+sd', '+r', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), CQ500]);
+    received = await storescu(node, ['-xs', '+sd', '+r', CQ500]);
     await waitFor(() => node.idle(), 240_000, 'the node to analyse and dispatch the study');
   }, 300_000);
 
@@ -44,7 +39,7 @@ describe('CQ500 study: storescu -> node -> Orthanc', () => {
   });
 
   it('receives all 238 slices compressed, as sent', () => {
-    expect(storescu.status, storescu.stderr).toBe(0);
+    expect(received.status, received.stderr).toBe(0);
     expect(CQ500_FILES).toBe(238);
     const rows = node.db.prepare('SELECT transfer_syntax_uid AS ts, COUNT(*) AS n FROM instances GROUP BY ts').all();
     expect(rows).toEqual([{ ts: '1.2.840.10008.1.2.4.70', n: 238 }]);

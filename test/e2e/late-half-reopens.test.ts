@@ -7,10 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/log/logger.js';
-import { startNode, type RunningNode } from '../../src/service.js';
-import { CQ500, run, startOrthanc, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
+import { startTestNode, storescu } from '../helpers/node.js';
+import type { RunningNode } from '../../src/service.js';
+import { CQ500, startOrthanc, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
 
 const FILES = readdirSync(CQ500).sort().map((f) => join(CQ500, f));
 const FIRST = FILES.slice(0, 119);
@@ -21,7 +20,7 @@ describe('CQ500 in two halves: the late half re-opens the case', () => {
   let node: RunningNode;
   let dir: string;
   const countResults = () => node.db.prepare(`SELECT COUNT(*) FROM results`).pluck().get() as number;
-  const send = (files: string[]) => run('storescu', ['-xs', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), ...files]);
+  const send = (files: string[]) => storescu(node, ['-xs', ...files]);
   const studyUid = () => node.db.prepare('SELECT study_uid FROM studies').pluck().get() as string;
   const orthancInstances = async () => (await orthanc.get<unknown[]>(`/dicom-web/studies/${studyUid()}/instances`)).length;
   const outputsOf = (resultId: number) =>
@@ -34,14 +33,10 @@ describe('CQ500 in two halves: the late half re-opens the case', () => {
   beforeAll(async () => {
     orthanc = await startOrthanc();
     dir = tempDir('halves');
-    const config = parseConfig({
-      dataDir: dir,
-      receive: { port: 0, aeTitle: 'PMCT_ICH', allowedCallingAeTitles: ['CT_SCANNER'] },
+    node = await startTestNode(dir, {
       ingest: { quietSeconds: 2, sweepIntervalSeconds: 0.25 },
-      dispatch: { intervalSeconds: 0.25 },
       destinations: [{ name: 'orthanc', type: 'dimse', host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle }],
     });
-    node = await startNode(config, createLogger('error'));
     expect((await send(FIRST)).status).toBe(0);
     await waitFor(() => node.idle() && countResults() === 1, 120_000, 'the first half to be reported');
     expect((await send(SECOND)).status).toBe(0);

@@ -9,11 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
+import { startTestNode, storescu } from '../helpers/node.js';
 import { readDicom } from '../../src/dicom/dataset.js';
-import { createLogger } from '../../src/log/logger.js';
-import { startNode, type RunningNode } from '../../src/service.js';
-import { CQ500, DATA, REPO, run, tempDir, waitFor } from '../helpers/peers.js';
+import type { RunningNode } from '../../src/service.js';
+import { CQ500, DATA, REPO, tempDir, waitFor } from '../helpers/peers.js';
 
 const MALFORMED = join(DATA, 'malformed');
 const GOOD = join(DATA, 'transfer-syntaxes/ct1-nema/CT1_UNC.explicit_little_endian.dcm');
@@ -49,16 +48,11 @@ describe('malformed files over DIMSE', () => {
 
   beforeAll(async () => {
     dir = tempDir('malformed');
-    const config = parseConfig({
-      dataDir: dir,
-      receive: { port: 0, aeTitle: 'PMCT_ICH', allowedCallingAeTitles: ['CT_SCANNER'] },
-      ingest: { quietSeconds: 1, sweepIntervalSeconds: 0.25 },
-    });
-    node = await startNode(config, createLogger('error'));
+    node = await startTestNode(dir);
     for (const name of readdirSync(MALFORMED).sort()) {
       const file = join(MALFORMED, name);
       const flags = FLAGS[syntaxOf(file) ?? ''] ?? [];
-      const r = await run('storescu', ['-v', ...flags, '-R', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), file, GOOD]);
+      const r = await storescu(node, ['-v', ...flags, '-R', file, GOOD]);
       const out = r.stdout + r.stderr;
       const responses = [...out.matchAll(/Received Store Response \(([^)]*)\)/g)].map((m) => m[1]!);
       const first = responses[0] ?? '';
@@ -72,7 +66,7 @@ describe('malformed files over DIMSE', () => {
         goodAfter: responses.length === 2 && responses[1] === 'Success',
       });
     }
-    const cq = await run('storescu', ['-xs', '+sd', '+r', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), CQ500]);
+    const cq = await storescu(node, ['-xs', '+sd', '+r', CQ500]);
     expect(cq.status, cq.stderr).toBe(0);
     await waitFor(() => node.idle(), 180_000, 'the node to settle');
     process.stderr.write(

@@ -6,28 +6,21 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/log/logger.js';
-import { startNode, type RunningNode } from '../../src/service.js';
-import { DATA, run, tempDir, waitFor } from '../helpers/peers.js';
+import { startTestNode, storescu } from '../helpers/node.js';
+import type { RunningNode } from '../../src/service.js';
+import { DATA, tempDir, waitFor } from '../helpers/peers.js';
 
 const PHANTOM = join(DATA, 'studies/philips-head-phantom');
 
 describe('Philips head phantom: storescu -> node routing', () => {
   let node: RunningNode;
   let dir: string;
-  let storescu: Awaited<ReturnType<typeof run>>;
+  let received: Awaited<ReturnType<typeof storescu>>;
 
   beforeAll(async () => {
     dir = tempDir('phantom');
-    const config = parseConfig({
-      dataDir: dir,
-      receive: { port: 0, aeTitle: 'PMCT_ICH', allowedCallingAeTitles: ['CT_SCANNER'] },
-      ingest: { quietSeconds: 1, sweepIntervalSeconds: 0.25 },
-      dispatch: { intervalSeconds: 0.25 },
-    });
-    node = await startNode(config, createLogger('error'));
-    storescu = await run('storescu', ['+sd', '+r', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), PHANTOM]);
+    node = await startTestNode(dir);
+    received = await storescu(node, ['+sd', '+r', PHANTOM]);
     await waitFor(() => node.idle(), 120_000, 'the node to route and analyse the phantom exam');
   }, 180_000);
 
@@ -37,7 +30,7 @@ describe('Philips head phantom: storescu -> node routing', () => {
   });
 
   it('stores every object of the exam', () => {
-    expect(storescu.status, storescu.stderr).toBe(0);
+    expect(received.status, received.stderr).toBe(0);
     expect(node.db.prepare('SELECT COUNT(*) FROM instances').pluck().get()).toBe(readdirSync(PHANTOM).length);
     expect(readdirSync(PHANTOM).length).toBe(31);
   });
@@ -75,7 +68,7 @@ describe('Philips head phantom: storescu -> node routing', () => {
 
   it('takes the exam sent again in another transfer syntax as the same content: no new report', async () => {
     // storescu -xi re-encodes the explicit-VR files as implicit VR: other bytes, the same data.
-    const again = await run('storescu', ['-xi', '+sd', '+r', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), PHANTOM]);
+    const again = await storescu(node, ['-xi', '+sd', '+r', PHANTOM]);
     expect(again.status, again.stderr).toBe(0);
     expect(node.db.prepare(`SELECT COUNT(*) FROM instances WHERE transfer_syntax_uid = '1.2.840.10008.1.2'`).pluck().get()).toBe(31);
     await waitFor(() => node.idle() && (node.db.prepare(`SELECT COUNT(*) FROM jobs WHERE state = 'done'`).pluck().get() as number) === 6, 120_000, 'the re-runs');

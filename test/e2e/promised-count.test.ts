@@ -5,9 +5,8 @@
 import { copyFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/log/logger.js';
-import { startNode, type RunningNode } from '../../src/service.js';
+import { startTestNode, storescu } from '../helpers/node.js';
+import type { RunningNode } from '../../src/service.js';
 import { DATA, run, tempDir, waitFor } from '../helpers/peers.js';
 
 const PHANTOM = join(DATA, 'studies/philips-head-phantom');
@@ -24,11 +23,8 @@ describe('series completion by the promised instance count', () => {
     for (const f of files) copyFileSync(join(PHANTOM, f), join(series, f));
     const stamped = await run('dcmodify', ['-nb', '-i', '(0020,1002)=28', ...files.map((f) => join(series, f))]);
     expect(stamped.status, stamped.stderr).toBe(0);
-    node = await startNode(
-      parseConfig({ dataDir: join(dir, 'node'), receive: { port: 0, allowedCallingAeTitles: ['CT_SCANNER'] }, ingest: { quietSeconds: 3600, sweepIntervalSeconds: 0.25 } }),
-      createLogger('error'),
-    );
-    const sent = await run('storescu', ['+sd', '-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(node.port), series]);
+    node = await startTestNode(join(dir, 'node'), { ingest: { quietSeconds: 3600, sweepIntervalSeconds: 0.25 } });
+    const sent = await storescu(node, ['+sd', series]);
     expect(sent.status, sent.stderr).toBe(0);
   }, 120_000);
 
