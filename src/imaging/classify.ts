@@ -10,6 +10,8 @@ import { Skip, failed } from './skip.js';
  * Finds `attr` for a frame as the enhanced multi-frame IODs place it: per-frame functional group, then the
  * shared group, then the top level. Presence decides (an empty value found first wins), as in PS3.3 C.7.6.16.
  */
+const REFORMAT_TYPES = new Set(['REFORMATTED', 'MPR', 'MIP', 'MINIP', 'MINIMUM', 'MAXIMUM', 'PROJECTION IMAGE', 'CURVED']);
+
 export function functionalGroupLookup(
   ds: DicomDataset,
   frameIndex: number,
@@ -57,6 +59,12 @@ export function classifyObject(ds: DicomDataset): void {
   const imageType = ds.strings(Tag.ImageType).map((s) => s.trim().toUpperCase());
   if (imageType.includes('LOCALIZER')) {
     throw new Skip('localizer', `localizer/scout (ImageType ${imageType.join('\\')})`);
+  }
+  // Reformats and projections (MPR, MIP/MinIP slabs) are not the thin acquired slices the models were trained on,
+  // even when their plane is axial; the scanner sends the acquired series alongside them.
+  const derivedAs = imageType.slice(2).find((v) => REFORMAT_TYPES.has(v));
+  if (imageType[0] === 'DERIVED' && derivedAs) {
+    throw new Skip('reformat', `reformatted or projection image (ImageType ${imageType.join('\\')})`);
   }
   const spp = ds.int(Tag.SamplesPerPixel) ?? 1;
   const photometric = ds.string(Tag.PhotometricInterpretation) ?? '';

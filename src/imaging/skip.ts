@@ -12,6 +12,7 @@ export const SKIP_CODES = {
   'not-ct': 'modality is not CT',
   'unsupported-sop-class': 'SOP class is not a CT image storage class',
   localizer: 'localizer / scout image',
+  reformat: 'reformatted or projection image (MPR, MIP), not an acquired slice',
   'not-monochrome': 'not a monochrome image',
   'no-photometric': 'no PhotometricInterpretation',
   'no-geometry': 'no usable image orientation or position',
