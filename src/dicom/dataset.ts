@@ -139,6 +139,14 @@ export class DicomDataset {
   }
 }
 
+/**
+ * PatientName as Unicode text, decoded with the data set's character set. Trailing empty component groups
+ * ("Wang^XiaoDong=王^小東=") are insignificant (PS3.5 6.2) and dropped, as pydicom does.
+ */
+export function patientNameText(ds: DicomDataset): string | null {
+  return ds.string(Tag.PatientName)?.replace(/=+$/, '') ?? null;
+}
+
 export interface DicomFile {
   dataset: DicomDataset;
   transferSyntaxUid: string;

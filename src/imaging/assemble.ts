@@ -36,6 +36,8 @@ export interface AssembledSeries {
   seriesInstanceUid: string;
   studyInstanceUid: string;
   seriesDescription: string;
+  /** Decoded to Unicode; for `analyze --json` and the database, never for logs. */
+  patientName: string | null;
   slices: OrderedSlice[];
 }
 
@@ -48,7 +50,7 @@ export interface Assembly {
 export function assemble(results: FileResult[]): Assembly {
   const skipped: SkipRecord[] = [];
   const seen = new Map<string, string>();
-  const bySeries = new Map<string, { desc: string; study: string; slices: (FrameResult & { file: string })[] }>();
+  const bySeries = new Map<string, { desc: string; patientName: string | null; study: string; slices: (FrameResult & { file: string })[] }>();
   for (const r of results) {
     if (r.status === 'skipped') {
       skipped.push(r.skip);
@@ -70,7 +72,7 @@ export function assemble(results: FileResult[]): Assembly {
       seen.set(key, r.file);
       let s = bySeries.get(fr.seriesInstanceUid);
       if (!s) {
-        s = { desc: r.seriesDescription, study: fr.studyInstanceUid, slices: [] };
+        s = { desc: r.seriesDescription, patientName: r.patientName, study: fr.studyInstanceUid, slices: [] };
         bySeries.set(fr.seriesInstanceUid, s);
       }
       s.slices.push({ ...fr, file: r.file });
@@ -90,6 +92,7 @@ export function assemble(results: FileResult[]): Assembly {
       seriesInstanceUid: uid,
       studyInstanceUid: s.study,
       seriesDescription: s.desc,
+      patientName: s.patientName,
       slices: s.slices.map((sl) => ({ ...sl, index: index++ })),
     });
   }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Tag } from '../dicom/constants.js';
-import { NotDicomError, readDicom, type DicomFile } from '../dicom/dataset.js';
+import { NotDicomError, patientNameText, readDicom, type DicomFile } from '../dicom/dataset.js';
 import type { InputSpec } from '../inference/manifest.js';
 import { routeByHeader } from './classify.js';
 import { applyModality, modalityTransform, paddingMask, rsnaCorrection } from './hounsfield.js';
@@ -54,7 +54,7 @@ export interface SkipRecord {
 
 export type FileResult =
   | { status: 'skipped'; file: string; skip: SkipRecord }
-  | { status: 'handled'; file: string; frames: FrameResult[]; frameSkips: SkipRecord[]; seriesDescription: string; notes: string[] };
+  | { status: 'handled'; file: string; frames: FrameResult[]; frameSkips: SkipRecord[]; seriesDescription: string; patientName: string | null; notes: string[] };
 
 export function specKey(spec: InputSpec): string {
   return JSON.stringify([spec.size, spec.windows.map((w) => [w.center, w.width]), spec.normalization]);
@@ -180,7 +180,15 @@ export function preprocessFile(path: string, options: PreprocessOptions): FileRe
     return { status: 'skipped', file: path, skip: skipRecord(path, e) };
   }
   if (!multiFrame) frameSkips.length = 0;
-  return { status: 'handled', file: path, frames, frameSkips, seriesDescription: ds.string(Tag.SeriesDescription) ?? '', notes };
+  return {
+    status: 'handled',
+    file: path,
+    frames,
+    frameSkips,
+    seriesDescription: ds.string(Tag.SeriesDescription) ?? '',
+    patientName: patientNameText(ds),
+    notes,
+  };
 }
 
 export interface KeySliceRender {

@@ -7,7 +7,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Tag } from '../dicom/constants.js';
-import { readDicom } from '../dicom/dataset.js';
+import { patientNameText, readDicom } from '../dicom/dataset.js';
 import { nowIso, recordEvent, type Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { StoreStatus, type ReceivedObject } from '../receive/scp.js';
@@ -69,8 +69,7 @@ function readHeader(path: string): HeaderInfo {
     seriesUid,
     modality: opt(Tag.Modality),
     seriesDescription: opt(Tag.SeriesDescription),
-    // Trailing empty component groups ("Wang^XiaoDong=王^小東=") are insignificant (PS3.5 6.2): stored without them.
-    patientName: opt(Tag.PatientName)?.replace(/=+$/, '') ?? null,
+    patientName: patientNameText(ds),
     patientId: opt(Tag.PatientID),
     accessionNumber: opt(Tag.AccessionNumber),
     studyDate: opt(Tag.StudyDate),

@@ -37,6 +37,7 @@ export function analysisJson(outcome: AnalysisOutcome, ensemble: ReturnType<type
       seriesInstanceUid: s.seriesInstanceUid,
       studyInstanceUid: s.studyInstanceUid,
       description: s.description,
+      patientName: s.patientName,
       caseScore: s.caseScore,
       decision: s.decision,
       threshold: s.threshold.value,

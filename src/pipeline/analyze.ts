@@ -41,6 +41,7 @@ export interface SeriesOutcome {
   seriesInstanceUid: string;
   studyInstanceUid: string;
   description: string;
+  patientName: string | null;
   caseScore: number;
   decision: 'present' | 'absent';
   threshold: Threshold;
@@ -87,6 +88,7 @@ export async function analyzeFiles(
       seriesInstanceUid: s.seriesInstanceUid,
       studyInstanceUid: s.studyInstanceUid,
       description: s.seriesDescription,
+      patientName: s.patientName,
       caseScore,
       decision,
       threshold: ensemble.threshold,

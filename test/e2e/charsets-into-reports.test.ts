@@ -4,6 +4,7 @@
  * are sent to the node; the SR and the SC of each must carry the same bytes and character set, and the database the
  * same Unicode as pydicom decodes from the original file.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +76,17 @@ describe.skipIf(!hasPythonStack)('patient names in every character set, into the
     for (const c of copies.filter((x) => x.out)) {
       const studyUid = readDicom(readFileSync(c.out!)).dataset.string(Tag.StudyInstanceUID)!;
       expect(node.db.prepare('SELECT patient_name FROM studies WHERE study_uid = ?').pluck().get(studyUid), c.file).toBe(c.unicode);
+    }
+  });
+
+  it('shows the same Unicode in analyze --json', () => {
+    const withName = copies.filter((x) => x.out);
+    const r = spawnSync(process.execPath, [join(REPO, 'dist/src/cli.js'), 'analyze', ...withName.map((c) => c.out!), '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { series: { patientName: string | null; slices: { file: string }[] }[] };
+    for (const c of withName) {
+      const s = out.series.find((x) => x.slices.some((sl) => sl.file === c.out));
+      expect(s?.patientName, c.file).toBe(c.unicode);
     }
   });
 });
