@@ -34,7 +34,18 @@ const FolderDestination = z.object({
   type: z.literal('folder'),
   path: z.string().min(1),
 });
-export const DestinationSchema = z.discriminatedUnion('type', [DimseDestination, FolderDestination]);
+const StowRsDestination = z.object({
+  name: z.string().min(1),
+  type: z.literal('stow-rs'),
+  /** DICOMweb base URL (e.g. https://pacs.example/dicom-web); objects are POSTed to `${url}/studies`. */
+  url: z.url({ protocol: /^https?$/ }),
+  /** Optional credentials: a bearer token, or basic auth (user/password). */
+  auth: z
+    .union([z.object({ bearer: z.string().min(1) }), z.object({ user: z.string().min(1), password: z.string() })])
+    .optional(),
+  timeoutSeconds: z.number().positive().default(60),
+});
+export const DestinationSchema = z.discriminatedUnion('type', [DimseDestination, FolderDestination, StowRsDestination]);
 export type Destination = z.infer<typeof DestinationSchema>;
 
 export const ConfigSchema = z

@@ -2,6 +2,7 @@
  * Where results go: a local folder (the embedded default, so the node needs no PACS) or a DICOM node by C-STORE
  * (dcmjs-dimse). Each send reports per object whether it was delivered.
  */
+import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Destination } from '../config/config.js';
@@ -151,6 +152,77 @@ class DimseSender implements Sender {
   }
 }
 
+/** A DICOM JSON attribute, as STOW-RS responses carry them (PS3.18 F.2). */
+type JsonAttr = { Value?: unknown[] };
+type JsonDataset = Record<string, JsonAttr>;
+
+/**
+ * STOW-RS (PS3.18 10.5): all objects of a send in one multipart/related request. Written on fetch rather than a
+ * DICOMweb client library: the request is a few lines, and the libraries for Node need XMLHttpRequest shims.
+ */
+class StowRsSender implements Sender {
+  constructor(private readonly d: Extract<Destination, { type: 'stow-rs' }>) {}
+
+  async send(objects: OutgoingObject[]): Promise<SendOutcome[]> {
+    const boundary = `pmct-${randomUUID()}`;
+    const chunks: Buffer[] = [];
+    for (const o of objects) {
+      chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), readFileSync(o.path), Buffer.from('\r\n'));
+    }
+    chunks.push(Buffer.from(`--${boundary}--\r\n`));
+    const headers: Record<string, string> = {
+      'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+      Accept: 'application/dicom+json',
+    };
+    const auth = this.d.auth;
+    if (auth && 'bearer' in auth) headers.Authorization = `Bearer ${auth.bearer}`;
+    else if (auth) headers.Authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.d.url.replace(/\/+$/, '')}/studies`, {
+        method: 'POST',
+        headers,
+        body: Buffer.concat(chunks),
+        signal: AbortSignal.timeout(this.d.timeoutSeconds * 1000),
+      });
+    } catch (e) {
+      const cause = (e as { cause?: Error }).cause?.message;
+      return objects.map(() => ({ ok: false, error: `STOW-RS request failed: ${(e as Error).message}${cause ? ` (${cause})` : ''}` }));
+    }
+    const text = await res.text();
+    if (res.status !== 200 && res.status !== 202) {
+      return objects.map(() => ({ ok: false, error: `STOW-RS answered HTTP ${res.status}: ${text.replace(/\s+/g, ' ').slice(0, 200)}` }));
+    }
+    // 200: all stored. 202: some failed, listed in the Failed SOP Sequence (0008,1198) with a Failure Reason.
+    const failed = new Map<string, number>();
+    if (res.status === 202) {
+      let body: JsonDataset | JsonDataset[] = {};
+      try {
+        body = JSON.parse(text) as JsonDataset | JsonDataset[];
+      } catch {
+        // an empty or non-JSON 202 says nothing more than "not all stored": every object counts as failed
+      }
+      const root = Array.isArray(body) ? body[0] : body;
+      for (const item of (root?.['00081198']?.Value ?? []) as JsonDataset[]) {
+        failed.set(String(item['00081155']?.Value?.[0]), Number(item['00081197']?.Value?.[0] ?? 0));
+      }
+      if (failed.size === 0) return objects.map(() => ({ ok: false, error: 'STOW-RS answered 202 without saying which objects failed' }));
+    }
+    return objects.map((o) =>
+      failed.has(o.sopInstanceUid)
+        ? { ok: false, error: `STOW-RS failure reason 0x${failed.get(o.sopInstanceUid)!.toString(16).padStart(4, '0')}` }
+        : { ok: true },
+    );
+  }
+}
+
 export function createSender(d: Destination, callingAe: string): Sender {
-  return d.type === 'folder' ? new FolderSender(d.path) : new DimseSender(d, callingAe);
+  switch (d.type) {
+    case 'folder':
+      return new FolderSender(d.path);
+    case 'dimse':
+      return new DimseSender(d, callingAe);
+    case 'stow-rs':
+      return new StowRsSender(d);
+  }
 }
