@@ -40,7 +40,9 @@ export interface Orthanc {
   httpPort: number;
   aeTitle: string;
   url: string;
-  process: ChildProcess;
+  readonly process: ChildProcess;
+  down(): Promise<void>;
+  restart(): Promise<void>;
   stop(): Promise<void>;
   get<T = unknown>(path: string): Promise<T>;
 }
@@ -68,26 +70,36 @@ export async function startOrthanc(opts: { aeTitle?: string } = {}): Promise<Ort
     DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true, Ssl: false },
   };
   writeFileSync(join(dir, 'orthanc.json'), JSON.stringify(config));
-  const proc = spawn('/usr/sbin/Orthanc', [`--logdir=${dir}`, join(dir, 'orthanc.json')], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const r = await fetch(`${url}/system`);
-      if (r.ok) break;
-    } catch {
-      // not up yet
+  const launch = async (): Promise<ChildProcess> => {
+    const proc = spawn('/usr/sbin/Orthanc', [`--logdir=${dir}`, join(dir, 'orthanc.json')], { stdio: 'ignore' });
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const r = await fetch(`${url}/system`);
+        if (r.ok) return proc;
+      } catch {
+        // not up yet
+      }
+      if (proc.exitCode !== null) throw new Error(`Orthanc exited with ${proc.exitCode}; see ${dir}`);
+      if (Date.now() > deadline) throw new Error('Orthanc did not start within 20 s');
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (proc.exitCode !== null) throw new Error(`Orthanc exited with ${proc.exitCode}; see ${dir}`);
-    if (Date.now() > deadline) throw new Error('Orthanc did not start within 20 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  };
+  let proc = await launch();
   return {
     dicomPort,
     httpPort,
     aeTitle,
     url,
-    process: proc,
+    get process() {
+      return proc;
+    },
+    /** An outage: Orthanc stops, keeping its storage; `restart` brings it back on the same ports. */
+    down: () => stopProcess(proc),
+    restart: async () => {
+      proc = await launch();
+    },
     async get<T>(path: string): Promise<T> {
       const r = await fetch(`${url}${path}`);
       if (!r.ok) throw new Error(`GET ${path}: HTTP ${r.status}`);
@@ -134,9 +146,9 @@ export function dciodvfyErrors(file: string): string[] {
   return `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.startsWith('Error'));
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
