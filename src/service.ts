@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config } from './config/config.js';
 import { openDatabase, recordEvent, type Db } from './db/database.js';
 import { routeDimseLogs } from './dicom/dimse.js';
+import { startApi, type RunningApi } from './api/server.js';
 import { Outbox } from './dispatch/outbox.js';
 import { ImagingPool } from './imaging/pool.js';
 import { completeQuietSeries, restartQuietPeriods } from './ingest/completion.js';
@@ -60,6 +61,8 @@ export function nodeIdentity(config: Config): NodeIdentity {
 export interface RunningNode {
   db: Db;
   port: number;
+  /** The HTTP API's port, when the API is configured. */
+  apiPort?: number;
   paths: DataPaths;
   ensemble: LoadedEnsemble;
   /** True when no series is receiving, no job is queued or running and no dispatch is queued. */
@@ -119,6 +122,7 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
       return free < config.receive.minFreeMegabytes * 1048576 ? `spool file system has only ${Math.round(free / 1048576)} MiB free` : undefined;
     },
   });
+  const api: RunningApi | undefined = config.api.port === undefined ? undefined : await startApi(db, config.api, logger);
   recordEvent(db, 'node.started', `listening on ${config.receive.host}:${scp.port} as ${config.receive.aeTitle}`);
 
   // One job at a time: inference already uses every core; the loop drains the queue, then waits for a tick.
@@ -152,6 +156,7 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
   return {
     db,
     port: scp.port,
+    apiPort: api?.port,
     paths,
     ensemble,
     idle: () =>
@@ -166,6 +171,7 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
     stop: async () => {
       clearInterval(timer);
       await scp.close();
+      await api?.close();
       await jobsRunning;
       await outboxRunning;
       await pool.close();

@@ -106,6 +106,18 @@ export const ConfigSchema = z
         intervalSeconds: z.number().positive().default(1),
       })
       .prefault({}),
+    /** The HTTP API (health, outbox administration); off unless a port is given. */
+    api: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        /** 0 picks a free port; absent: no API. */
+        port: z.number().int().min(0).max(65535).optional(),
+        /** Bearer tokens, stored as SHA-256 hex of the token (`printf %s TOKEN | sha256sum`), never in clear. */
+        tokens: z
+          .array(z.object({ name: z.string().min(1), role: z.enum(['qa', 'admin']), sha256: z.string().regex(/^[0-9a-f]{64}$/) }))
+          .default([]),
+      })
+      .prefault({}),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info') }).prefault({}),
   })
   .strict();

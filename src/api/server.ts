@@ -1,0 +1,98 @@
+/**
+ * The node's HTTP API (express): `/health` for monitors, and outbox administration for staff with tokens. Tokens come
+ * from config as SHA-256 hashes; `qa` may read, `admin` may also retry dead letters. Every change is recorded in the
+ * events table with who made it and from where.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Config } from '../config/config.js';
+import { nowIso, recordEvent, type Db } from '../db/database.js';
+import type { Logger } from '../log/logger.js';
+
+type Role = 'qa' | 'admin';
+type Caller = { name: string; role: Role };
+
+function authenticate(tokens: Config['api']['tokens'], header: string | undefined): Caller | undefined {
+  const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+  if (!token) return undefined;
+  const digest = createHash('sha256').update(token).digest();
+  const match = tokens.find((t) => timingSafeEqual(Buffer.from(t.sha256, 'hex'), digest));
+  return match ? { name: match.name, role: match.role } : undefined;
+}
+
+/** 401 without a valid token, 403 when the token's role is not among `roles`. */
+function requireRole(tokens: Config['api']['tokens'], ...roles: Role[]) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const caller = authenticate(tokens, req.get('authorization'));
+    if (!caller) return void res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'a valid bearer token is required' });
+    if (!roles.includes(caller.role)) return void res.status(403).json({ error: `role ${caller.role} may not do this` });
+    res.locals.caller = caller;
+    next();
+  };
+}
+
+export interface RunningApi {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startApi(db: Db, api: Config['api'], logger: Logger): Promise<RunningApi> {
+  const app = express();
+  app.disable('x-powered-by');
+  const anyRole = requireRole(api.tokens, 'qa', 'admin');
+  const adminOnly = requireRole(api.tokens, 'admin');
+
+  app.get('/health', (_req, res) => {
+    const queued = db.prepare(`SELECT COUNT(*) FROM dispatches WHERE state IN ('queued','sending')`).pluck().get() as number;
+    const dead = db.prepare(`SELECT COUNT(*) FROM dispatches WHERE state = 'dead'`).pluck().get() as number;
+    res.json({ status: 'ok', outbox: { queued, dead } });
+  });
+
+  app.get('/api/dispatches', anyRole, (req, res) => {
+    const state = typeof req.query.state === 'string' ? req.query.state : undefined;
+    const rows = db
+      .prepare(
+        `SELECT d.id, d.destination, d.state, d.attempts, d.last_error AS lastError, d.next_attempt_at AS nextAttemptAt,
+                d.delivered_at AS deliveredAt, o.kind, o.sop_instance_uid AS sopInstanceUid, o.result_id AS resultId
+         FROM dispatches d JOIN outputs o ON o.id = d.output_id
+         WHERE (@state IS NULL OR d.state = @state) ORDER BY d.id`,
+      )
+      .all({ state: state ?? null });
+    res.json(rows);
+  });
+
+  // Puts dead letters back in the queue (all of them, or those of one destination), e.g. once a PACS is fixed.
+  app.post('/api/dispatches/retry', adminOnly, (req, res) => {
+    const destination = typeof req.query.destination === 'string' ? req.query.destination : null;
+    const changed = db
+      .prepare(
+        `UPDATE dispatches SET state = 'queued', attempts = 0, next_attempt_at = @now, last_error = NULL
+         WHERE state = 'dead' AND (@destination IS NULL OR destination = @destination)`,
+      )
+      .run({ now: nowIso(), destination }).changes;
+    const caller = res.locals.caller as Caller;
+    recordEvent(db, 'api.dispatch.retry', `${caller.name} (${caller.role}) from ${req.ip} queued ${changed} dead letter(s) again`, {
+      data: { destination, by: caller.name, from: req.ip },
+    });
+    logger.info('dead letters queued again by an admin', { count: changed, destination, by: caller.name });
+    res.json({ queued: changed });
+  });
+
+  // Errors answer JSON and go to the log; express's default would answer an HTML page with the stack.
+  app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+    logger.error(`API error: ${err.message}`);
+    res.status(500).json({ error: 'internal error; see the node log' });
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(api.port ?? 0, api.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  logger.info(`API listening on ${api.host}:${(server.address() as AddressInfo).port}`);
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
