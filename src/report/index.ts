@@ -4,6 +4,7 @@
  * partial set of objects.
  */
 import { SopClass } from '../dicom/constants.js';
+import { buildKos } from './kos.js';
 import { isValidUid } from '../dicom/writer.js';
 import { InvalidSourceUidError, ReportInputError, producedTimes } from './common.js';
 import { buildSc } from './sc.js';
@@ -79,7 +80,7 @@ export function validateReportInput(input: ReportInput): void {
   }
 }
 
-/** The SR (index 1) and one SC per key slice (index = rank), Part 10 bytes with deterministic UIDs. */
+/** The SR (index 1), one SC per key slice (index = rank) and the KOS, Part 10 bytes with deterministic UIDs. */
 export function buildReport(input: ReportInput, options: BuildOptions = {}): BuiltObject[] {
   validateReportInput(input);
   const uids = outputUids(input);
@@ -106,5 +107,14 @@ export function buildReport(input: ReportInput, options: BuildOptions = {}): Bui
       bytes: buildSc(input, key, uids, times, purpose),
     }),
   );
-  return [sr, ...scs];
+  const kos: BuiltObject = {
+    kind: 'kos',
+    index: 1,
+    sopClassUid: SopClass.KeyObjectSelection,
+    sopInstanceUid: uids.kosInstance,
+    seriesInstanceUid: uids.kosSeries,
+    studyInstanceUid,
+    bytes: buildKos(input, uids, times, purpose),
+  };
+  return [sr, ...scs, kos];
 }

@@ -5,66 +5,31 @@
 import { SopClass, Tag } from '../dicom/constants.js';
 import { dataset, num, seq, str, writePart10, type Dataset } from '../dicom/writer.js';
 import {
+  codeValue,
+  container,
+  containerBody,
+  contentItem,
+  deviceObserverContext,
+  imageValue,
+  languageOfContentItemAndDescendants,
+  textValue,
+  uidValue,
+  type Relationship,
+} from './content-items.js';
+import {
   codeItem,
   codeSeq,
   commonElements,
   formatDs,
   instanceRefs,
   sliceRef,
-  sopReference,
   studyReference,
   type Entry,
-  type InstanceRef,
   type Times,
 } from './common.js';
 import { codes, fill, texts, type Code } from './templates.js';
 import type { OutputUids } from './uids.js';
-import type { AnalysedSlice, EnsembleIdentity, NodeIdentity, ReportInput } from './types.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Content items (PS3.3 C.17.3)
-
-type Relationship = 'CONTAINS' | 'HAS OBS CONTEXT' | 'HAS CONCEPT MOD' | 'HAS ACQ CONTEXT';
-type ValueType = 'CONTAINER' | 'CODE' | 'TEXT' | 'UIDREF' | 'NUM' | 'IMAGE';
-
-function contentItem(rel: Relationship, valueType: ValueType, name: Code | undefined, value: Entry[]): Dataset {
-  // PS3.3 Table A.35.13-2: a concept modifier is a CODE or TEXT item; anything else would be refused by readers.
-  if (rel === 'HAS CONCEPT MOD' && valueType !== 'CODE' && valueType !== 'TEXT') {
-    throw new Error(`HAS CONCEPT MOD cannot target a ${valueType} item`);
-  }
-  const entries: Entry[] = [
-    [Tag.RelationshipType, str('CS', rel)],
-    [Tag.ValueType, str('CS', valueType)],
-    ...value,
-  ];
-  if (name) entries.push([Tag.ConceptNameCodeSequence, codeSeq(name)]);
-  return dataset(entries);
-}
-
-/** CONTAINER body: continuity, optional template identification (DCMR), children. */
-function containerBody(children: Dataset[], templateId?: string): Entry[] {
-  const entries: Entry[] = [
-    [Tag.ContinuityOfContent, str('CS', 'SEPARATE')],
-    [Tag.ContentSequence, seq(...children)],
-  ];
-  if (templateId) {
-    entries.push([
-      Tag.ContentTemplateSequence,
-      seq(dataset([[Tag.MappingResource, str('CS', 'DCMR')], [Tag.TemplateIdentifier, str('CS', templateId)]])),
-    ]);
-  }
-  return entries;
-}
-
-const container = (rel: Relationship, name: Code, children: Dataset[], templateId?: string) =>
-  contentItem(rel, 'CONTAINER', name, containerBody(children, templateId));
-const codeValue = (rel: Relationship, name: Code, value: Code) =>
-  contentItem(rel, 'CODE', name, [[Tag.ConceptCodeSequence, codeSeq(value)]]);
-const textValue = (rel: Relationship, name: Code, value: string) =>
-  contentItem(rel, 'TEXT', name, [[Tag.TextValue, str('UT', value)]]);
-const uidValue = (rel: Relationship, name: Code, uid: string) => contentItem(rel, 'UIDREF', name, [[Tag.UID, str('UI', uid)]]);
-const imageValue = (rel: Relationship, name: Code | undefined, ref: InstanceRef) =>
-  contentItem(rel, 'IMAGE', name, [[Tag.ReferencedSOPSequence, seq(sopReference(ref))]]);
+import type { AnalysedSlice, EnsembleIdentity, ReportInput } from './types.js';
 
 /** NUM with its unit; FloatingPointValue carries the exact double when the 16-character DS had to round it. */
 function numValue(rel: Relationship, name: Code, value: number, unit: Code): Dataset {
@@ -79,21 +44,6 @@ function numValue(rel: Relationship, name: Code, value: number, unit: Code): Dat
 
 // ---------------------------------------------------------------------------------------------------------------
 // Templates (PS3.16), each named for its TID title
-
-/** TID 1204 Language of Content Item and Descendants. */
-const languageOfContentItemAndDescendants = () =>
-  codeValue('HAS CONCEPT MOD', codes.language, codes[texts.sr.language]);
-
-/** TID 1002 Observer Context with TID 1004 Device Observer Identifying Attributes. */
-function deviceObserverContext(node: NodeIdentity): Dataset[] {
-  return [
-    codeValue('HAS OBS CONTEXT', codes.observerType, codes.device),
-    uidValue('HAS OBS CONTEXT', codes.deviceObserverUid, node.deviceUid),
-    textValue('HAS OBS CONTEXT', codes.deviceObserverName, node.name),
-    textValue('HAS OBS CONTEXT', codes.deviceObserverManufacturer, node.manufacturer),
-    textValue('HAS OBS CONTEXT', codes.deviceObserverModelName, node.modelName),
-  ];
-}
 
 /** TID 1600 Image Library: one group of the analysed CT images (TID 1601 entries), modality as shared descriptor. */
 function imageLibrary(analysed: readonly AnalysedSlice[]): Dataset {

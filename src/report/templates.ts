@@ -53,6 +53,8 @@ const CodesSchema = z.object({
   comment: CodeSchema,
   contributingEquipmentPurpose: CodeSchema,
   sourceImageForProcessing: CodeSchema,
+  ofInterest: CodeSchema,
+  keyObjectDescription: CodeSchema,
 });
 export type CodeName = keyof z.infer<typeof CodesSchema>;
 
@@ -87,6 +89,13 @@ const ReportTextsSchema = z.object({
     lines: z.array(z.string().min(1)).min(1),
     baselineLine: z.string().min(1),
     decisionWords: DecisionWords,
+  }),
+  kos: z.object({
+    seriesNumber: SeriesNumber,
+    seriesDescription: LO,
+    /** Document title, a CID 7010 concept (113000 "Of Interest" needs no title modifier). */
+    title: CodeNameSchema,
+    description: z.string().min(1).max(1024),
   }),
 });
 export type ReportTexts = z.infer<typeof ReportTextsSchema>;

@@ -101,7 +101,7 @@ export interface ReportInput {
   predecessor?: ReportPredecessor;
 }
 
-export type OutputKind = 'sr' | 'sc';
+export type OutputKind = 'sr' | 'sc' | 'kos';
 
 export interface BuiltObject {
   kind: OutputKind;

@@ -20,7 +20,7 @@ export function uidFromSeed(seed: string): string {
 }
 
 /** The roles a derived UID plays; each seeds its own UID. */
-export type UidRole = 'series-sr' | 'sr' | 'tracking' | 'series-sc' | `sc#${number}`;
+export type UidRole = 'series-sr' | 'sr' | 'tracking' | 'series-sc' | `sc#${number}` | 'series-kos' | 'kos';
 
 export interface OutputUids {
   srSeries: string;
@@ -30,6 +30,8 @@ export interface OutputUids {
   scSeries: string;
   /** SC instance UIDs, index 0 = rank 1. */
   scInstances: string[];
+  kosSeries: string;
+  kosInstance: string;
 }
 
 /**
@@ -65,5 +67,7 @@ export function outputUids(input: ReportInput): OutputUids {
     tracking: uid('tracking'),
     scSeries: uid('series-sc'),
     scInstances: input.keySlices.map((k) => uid(`sc#${k.rank}`)),
+    kosSeries: uid('series-kos'),
+    kosInstance: uid('kos'),
   };
 }

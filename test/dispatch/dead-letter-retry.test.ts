@@ -43,35 +43,35 @@ describe('dead letters and the admin retry', () => {
   });
 
   it('ends each object as a dead letter after 3 attempts, with the reason, visible in the API', async () => {
-    expect(states()).toEqual([{ state: 'dead', n: 4 }]);
+    expect(states()).toEqual([{ state: 'dead', n: 5 }]);
     const res = await api('/api/dispatches?state=dead', 'qa-secret');
     expect(res.status).toBe(200);
     const rows = (await res.json()) as { attempts: number; lastError: string }[];
-    expect(rows).toHaveLength(4);
+    expect(rows).toHaveLength(5);
     for (const r of rows) {
       expect(r.attempts).toBe(3);
       expect(r.lastError).toMatch(/ECONNREFUSED/);
     }
-    expect(await (await api('/health')).json()).toEqual({ status: 'ok', outbox: { queued: 0, dead: 4 } });
+    expect(await (await api('/health')).json()).toEqual({ status: 'ok', outbox: { queued: 0, dead: 5 } });
   });
 
   it('lets only an admin retry: no token 401, qa 403', async () => {
     expect((await api('/api/dispatches/retry', undefined, 'POST')).status).toBe(401);
     expect((await api('/api/dispatches/retry', 'qa-secret', 'POST')).status).toBe(403);
     expect((await api('/api/dispatches?state=dead', 'wrong-token')).status).toBe(401);
-    expect(states()).toEqual([{ state: 'dead', n: 4 }]);
+    expect(states()).toEqual([{ state: 'dead', n: 5 }]);
   });
 
   it('delivers them once the PACS is back and an admin retries, and records who did it', async () => {
     await orthanc.restart();
     const res = await api('/api/dispatches/retry?destination=orthanc', 'admin-secret', 'POST');
-    expect(await res.json()).toEqual({ queued: 4 });
+    expect(await res.json()).toEqual({ queued: 5 });
     await waitFor(() => node.idle(), 60_000, 'delivery after the retry');
-    expect(states()).toEqual([{ state: 'delivered', n: 4 }]);
+    expect(states()).toEqual([{ state: 'delivered', n: 5 }]);
     const studies = await orthanc.get<string[]>('/studies');
-    expect((await orthanc.get<unknown[]>(`/studies/${studies[0]}/instances`)).length).toBe(4);
+    expect((await orthanc.get<unknown[]>(`/studies/${studies[0]}/instances`)).length).toBe(5);
     expect(node.db.prepare(`SELECT message FROM events WHERE kind = 'api.dispatch.retry'`).pluck().all()).toEqual([
-      expect.stringMatching(/^it-admin \(admin\) from .* queued 4 dead letter\(s\) again$/),
+      expect.stringMatching(/^it-admin \(admin\) from .* queued 5 dead letter\(s\) again$/),
     ]);
   });
 });

@@ -42,26 +42,26 @@ describe('STOW-RS destinations', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('delivers the SR and the 3 SCs into the source study, found by QIDO-RS', async () => {
+  it('delivers the SR, the 3 SCs and the KOS into the source study, found by QIDO-RS', async () => {
     const series = await orthanc.get<Record<string, { Value: string[] }>[]>(`/dicom-web/studies/${studyUid()}/series`);
-    expect(series.map((s) => s['00080060']!.Value[0]).sort()).toEqual(['OT', 'SR']);
+    expect(series.map((s) => s['00080060']!.Value[0]).sort()).toEqual(['KO', 'OT', 'SR']);
     const uids = (await orthanc.get<Record<string, { Value: string[] }>[]>(`/dicom-web/studies/${studyUid()}/instances`)).map((i) => i['00080018']!.Value[0]);
     const outputs = node.db.prepare('SELECT sop_instance_uid FROM outputs').pluck().all() as string[];
-    expect(outputs).toHaveLength(4);
+    expect(outputs).toHaveLength(5);
     expect(uids.sort()).toEqual([...outputs].sort());
   });
 
   it('ends the always-failing destination in dead letters with the HTTP reason, without holding up the other', () => {
     expect(dispatches()).toEqual([
-      { destination: 'broken-web', state: 'dead', n: 4, error: expect.stringMatching(/^STOW-RS answered HTTP 404/) },
-      { destination: 'pacs-web', state: 'delivered', n: 4, error: null },
+      { destination: 'broken-web', state: 'dead', n: 5, error: expect.stringMatching(/^STOW-RS answered HTTP 404/) },
+      { destination: 'pacs-web', state: 'delivered', n: 5, error: null },
     ]);
   });
 
   it('stores nothing twice when the result is pushed again', async () => {
     node.db.prepare(`UPDATE dispatches SET state = 'queued', attempts = 0, next_attempt_at = ?, delivered_at = NULL WHERE destination = 'pacs-web'`).run(new Date(0).toISOString());
     await waitFor(() => node.idle(), 60_000, 'the re-send');
-    expect(node.db.prepare(`SELECT COUNT(*) FROM dispatches WHERE destination = 'pacs-web' AND delivered_at IS NOT NULL`).pluck().get()).toBe(4);
-    expect(await orthanc.get<unknown[]>(`/dicom-web/studies/${studyUid()}/instances`)).toHaveLength(4);
+    expect(node.db.prepare(`SELECT COUNT(*) FROM dispatches WHERE destination = 'pacs-web' AND delivered_at IS NOT NULL`).pluck().get()).toBe(5);
+    expect(await orthanc.get<unknown[]>(`/dicom-web/studies/${studyUid()}/instances`)).toHaveLength(5);
   });
 });

@@ -54,7 +54,7 @@ describe.skipIf(!hasPythonStack)('patient names in every character set, into the
     expect(copies.filter((c) => !c.out).map((c) => c.file.split('/').pop())).toEqual(['chrSQEncoding.dcm', 'chrSQEncoding1.dcm']);
   });
 
-  it('copies each name into the SR and the SC byte-exact, with the same SpecificCharacterSet', () => {
+  it('copies each name into the SR, the SC and the KOS byte-exact, with the same SpecificCharacterSet', () => {
     for (const c of copies.filter((x) => x.out)) {
       const studyUid = readDicom(readFileSync(c.out!)).dataset.string(Tag.StudyInstanceUID)!;
       const outputs = node.db
@@ -63,7 +63,7 @@ describe.skipIf(!hasPythonStack)('patient names in every character set, into the
            JOIN studies st ON st.id = s.study_id WHERE st.study_uid = ? ORDER BY o.kind DESC`,
         )
         .all(studyUid) as { kind: string; path: string }[];
-      expect(outputs.map((o) => o.kind), c.file).toEqual(['sr', 'sc']);
+      expect(outputs.map((o) => o.kind), c.file).toEqual(['sr', 'sc', 'kos']);
       for (const o of outputs) {
         const ds = readDicom(readFileSync(join(dir, 'node', 'outputs', o.path))).dataset;
         expect(Buffer.from(ds.bytes(Tag.PatientName)!).toString('hex'), `${c.file} ${o.kind}`).toBe(c.name_hex);

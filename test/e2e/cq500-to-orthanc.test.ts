@@ -66,12 +66,13 @@ describe('CQ500 study: storescu -> node -> Orthanc', () => {
     expect(result.case_score).toBeCloseTo(maxSlice, 12);
     expect(result.decision).toBe((result.case_score as number) >= (result.threshold as number) ? 'present' : 'absent');
     expect(db.prepare('SELECT kind, COUNT(*) AS n FROM outputs GROUP BY kind ORDER BY kind').all()).toEqual([
+      { kind: 'kos', n: 1 },
       { kind: 'sc', n: 3 },
       { kind: 'sr', n: 1 },
     ]);
     expect(db.prepare(`SELECT destination, state, COUNT(*) AS n FROM dispatches GROUP BY destination, state ORDER BY destination`).all()).toEqual([
-      { destination: 'local-folder', state: 'delivered', n: 4 },
-      { destination: 'orthanc', state: 'delivered', n: 4 },
+      { destination: 'local-folder', state: 'delivered', n: 5 },
+      { destination: 'orthanc', state: 'delivered', n: 5 },
     ]);
   });
 
@@ -79,9 +80,9 @@ describe('CQ500 study: storescu -> node -> Orthanc', () => {
     const studyUid = node.db.prepare('SELECT study_uid FROM studies').pluck().get() as string;
     const series = await orthanc.get<Record<string, { Value: string[] }>[]>(`/dicom-web/studies/${studyUid}/series`);
     const modalities = series.map((s) => s['00080060']!.Value[0]).sort();
-    expect(modalities).toEqual(['OT', 'SR']);
+    expect(modalities).toEqual(['KO', 'OT', 'SR']);
     const instances = await orthanc.get<unknown[]>(`/dicom-web/studies/${studyUid}/instances`);
-    expect(instances).toHaveLength(4);
+    expect(instances).toHaveLength(5);
   });
 
   it('every emitted object passes dciodvfy without Error, and dsrdump reads the SR', () => {

@@ -74,10 +74,10 @@ describe('CQ500 in two halves: the late half re-opens the case', () => {
     );
     for (const o of outputsOf(2)) expect(instances).toContain(o.uid);
     const before = await orthancInstances();
-    expect(before).toBe(8); // the first result's SR + 3 SC stay; the final SR + 3 SC join them
+    expect(before).toBe(10); // the first result's SR, 3 SC and KOS stay; the final ones join them
     node.db.prepare(`UPDATE dispatches SET state = 'queued', attempts = 0, next_attempt_at = ?, delivered_at = NULL WHERE output_id IN (SELECT id FROM outputs WHERE result_id = 2)`).run(new Date(0).toISOString());
     await waitFor(() => node.idle(), 60_000, 'the re-send');
-    expect(node.db.prepare(`SELECT COUNT(*) FROM dispatches d JOIN outputs o ON o.id = d.output_id WHERE o.result_id = 2 AND d.state = 'delivered' AND d.delivered_at IS NOT NULL`).pluck().get()).toBe(4);
+    expect(node.db.prepare(`SELECT COUNT(*) FROM dispatches d JOIN outputs o ON o.id = d.output_id WHERE o.result_id = 2 AND d.state = 'delivered' AND d.delivered_at IS NOT NULL`).pluck().get()).toBe(5);
     expect(await orthancInstances()).toBe(before);
   });
 });

@@ -45,7 +45,7 @@ describe('a PACS outage while a case finishes', () => {
     });
     await orthanc.down();
     expect((await storescu(node, AXIAL)).status).toBe(0);
-    await waitFor(() => rows('orthanc').length === 4 && rows('orthanc').every((r) => r.attempts >= 2), 60_000, 'failed attempts');
+    await waitFor(() => rows('orthanc').length === 5 && rows('orthanc').every((r) => r.attempts >= 2), 60_000, 'failed attempts');
     await orthanc.restart();
     await waitFor(() => node.idle(), 60_000, 'delivery after the outage');
   }, 180_000);
@@ -59,14 +59,14 @@ describe('a PACS outage while a case finishes', () => {
   it('delivered to the healthy destination on time, while the PACS was down', () => {
     const folder = rows('local-folder');
     const pacs = rows('orthanc');
-    expect(folder.map((r) => [r.state, r.attempts])).toEqual(Array(4).fill(['delivered', 1]));
+    expect(folder.map((r) => [r.state, r.attempts])).toEqual(Array(5).fill(['delivered', 1]));
     const lastFolder = folder.map((r) => r.deliveredAt!).sort().at(-1)!;
     for (const r of pacs) expect(r.deliveredAt! > lastFolder).toBe(true);
   });
 
   it('delivers every result to the PACS exactly once after it comes back', async () => {
     expect(rows('orthanc').every((r) => r.state === 'delivered' && r.attempts >= 3)).toBe(true);
-    expect(await instancesIn(orthanc)).toBe(4);
+    expect(await instancesIn(orthanc)).toBe(5);
   });
 });
 
@@ -111,11 +111,11 @@ describe('the node killed with items in its outbox', () => {
     startServe();
     await waitFor(async () => (await run('echoscu', ['-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(port)])).status === 0, 30_000, 'serve');
     expect((await run('storescu', ['-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(port), ...AXIAL])).status).toBe(0);
-    await waitFor(() => count(`SELECT COUNT(*) FROM dispatches WHERE attempts >= 1 AND state != 'delivered'`) === 4, 60_000, 'queued items');
+    await waitFor(() => count(`SELECT COUNT(*) FROM dispatches WHERE attempts >= 1 AND state != 'delivered'`) === 5, 60_000, 'queued items');
     await stopProcess(serve!, 'SIGKILL');
     await orthanc.restart();
     startServe();
-    await waitFor(() => count(`SELECT COUNT(*) FROM dispatches WHERE state = 'delivered'`) === 4, 60_000, 'delivery after the restart');
+    await waitFor(() => count(`SELECT COUNT(*) FROM dispatches WHERE state = 'delivered'`) === 5, 60_000, 'delivery after the restart');
   }, 180_000);
 
   afterAll(async () => {
@@ -125,7 +125,7 @@ describe('the node killed with items in its outbox', () => {
   });
 
   it('delivers every queued item after the restart, none twice', async () => {
-    expect(count(`SELECT COUNT(*) FROM dispatches`)).toBe(4);
-    expect(await instancesIn(orthanc)).toBe(4);
+    expect(count(`SELECT COUNT(*) FROM dispatches`)).toBe(5);
+    expect(await instancesIn(orthanc)).toBe(5);
   });
 });

@@ -44,6 +44,7 @@ describe('Philips head phantom: storescu -> node routing', () => {
       .all();
     expect(analysed).toEqual([{ description: 'STD BRAIN 5MM', slice_count: 28, scored: 28 }]);
     expect(node.db.prepare('SELECT kind, COUNT(*) AS n FROM outputs GROUP BY kind ORDER BY kind').all()).toEqual([
+      { kind: 'kos', n: 1 },
       { kind: 'sc', n: 3 },
       { kind: 'sr', n: 1 },
     ]);
@@ -73,7 +74,7 @@ describe('Philips head phantom: storescu -> node routing', () => {
     expect(node.db.prepare(`SELECT COUNT(*) FROM instances WHERE transfer_syntax_uid = '1.2.840.10008.1.2'`).pluck().get()).toBe(31);
     await waitFor(() => node.idle() && (node.db.prepare(`SELECT COUNT(*) FROM jobs WHERE state = 'done'`).pluck().get() as number) === 6, 120_000, 'the re-runs');
     expect(node.db.prepare(`SELECT COUNT(*) FROM results WHERE status = 'analysed'`).pluck().get()).toBe(1);
-    expect(node.db.prepare('SELECT COUNT(*) FROM outputs').pluck().get()).toBe(4);
+    expect(node.db.prepare('SELECT COUNT(*) FROM outputs').pluck().get()).toBe(5);
     const notes = node.db.prepare(`SELECT message FROM events WHERE kind = 'job.done' AND job_id > 3 ORDER BY job_id`).pluck().all() as string[];
     expect(notes).toHaveLength(3);
     for (const n of notes) expect(n).toMatch(/^same content as result \d+: nothing new to send$/);

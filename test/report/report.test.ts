@@ -37,6 +37,7 @@ function valueBytes(ds: dicomParser.DataSet, tag: string): Buffer {
 }
 
 const sourceRaw = (i: ReportInput, tag: number) => Buffer.from(i.source.copiedElements.find((e) => e.tag === tag)!.bytes);
+const scs = () => objects.filter((o) => o.kind === 'sc');
 const pad = (b: Buffer) => (b.length % 2 ? Buffer.concat([b, Buffer.from(' ')]) : b);
 
 function dsrdump(path: string): { out: string; err: string; status: number | null } {
@@ -45,14 +46,15 @@ function dsrdump(path: string): { out: string; err: string; status: number | nul
 }
 
 describe('buildReport on a real CQ500 head CT series', () => {
-  it('returns the SR, then one SC per key slice, in the source study and two new series', () => {
-    expect(objects.map((o) => [o.kind, o.index])).toEqual([['sr', 1], ['sc', 1], ['sc', 2], ['sc', 3]]);
-    const [sr, ...scs] = objects;
+  it('returns the SR, one SC per key slice and the KOS, in the source study and three new series', () => {
+    expect(objects.map((o) => [o.kind, o.index])).toEqual([['sr', 1], ['sc', 1], ['sc', 2], ['sc', 3], ['kos', 1]]);
+    const [sr] = objects;
     expect(sr!.sopClassUid).toBe(SopClass.Comprehensive3dSr);
-    expect(scs.every((o) => o.sopClassUid === SopClass.SecondaryCapture)).toBe(true);
+    expect(scs().every((o) => o.sopClassUid === SopClass.SecondaryCapture)).toBe(true);
+    expect(objects.at(-1)!.sopClassUid).toBe(SopClass.KeyObjectSelection);
     expect(objects.every((o) => o.studyInstanceUid === input.source.studyInstanceUid)).toBe(true);
     const series = new Set(objects.map((o) => o.seriesInstanceUid));
-    expect(series.size).toBe(2);
+    expect(series.size).toBe(3);
     expect(series.has(input.source.seriesInstanceUid)).toBe(false);
     for (const o of objects) {
       const ds = read(o);
@@ -63,7 +65,23 @@ describe('buildReport on a real CQ500 head CT series', () => {
     }
   });
 
-  it('passes dciodvfy without errors (SR and every SC)', () => {
+  it('makes the KOS (TID 2010) "Of Interest" over exactly the key slices, which dsrdump reads', () => {
+    const kos = objects.find((o) => o.kind === 'kos')!;
+    const { out, err, status } = dsrdump(write(kos));
+    expect(status).toBe(0);
+    // dsrdump's only remark on a KOS: it does not check TID 2010 constraints itself.
+    expect(err.trim()).toBe('W: Check for template constraints not yet supported');
+    expect(out).toContain('Key Object Selection Document');
+    expect(out).toContain('<CONTAINER:(,,"Of Interest")=SEPARATE>');
+    expect(out).toContain('<contains TEXT:(,,"Key Object Description")=');
+    const images = [...out.matchAll(/<contains IMAGE:=\(CT image,"([^"]+)"\)>/g)].map((m) => m[1]);
+    expect(images).toEqual(input.keySlices.map((k) => k.slice.sopInstanceUid));
+    const ds = read(kos);
+    expect(ds.string('x00080060')).toBe('KO');
+    expect(ds.elements['x0040a491']).toBeUndefined(); // no CompletionFlag: not part of the KOS IOD
+  });
+
+  it('passes dciodvfy without errors (SR, every SC and the KOS)', () => {
     for (const o of objects) {
       expect(dciodvfyErrors(write(o)), `${o.kind}${o.index}`).toEqual([]);
     }
@@ -85,7 +103,7 @@ describe('buildReport on a real CQ500 head CT series', () => {
     for (const k of input.keySlices) {
       expect(out).toContain(`<contains IMAGE:(,,"Source of Measurement")=(CT image,"${k.slice.sopInstanceUid}")>`);
     }
-    for (const sc of objects.slice(1)) {
+    for (const sc of scs()) {
       expect(out).toContain(`<contains IMAGE:(,,"Illustration of ROI")=(SC image,"${sc.sopInstanceUid}")>`);
     }
     // The image library lists every analysed slice once.
@@ -125,7 +143,7 @@ describe('buildReport on a real CQ500 head CT series', () => {
     expect(series.map((s) => s.string('x0020000e'))).toEqual([input.source.seriesInstanceUid, objects[1]!.seriesInstanceUid]);
     const uids = (s: dicomParser.DataSet) => s.elements['x00081199']!.items!.map((i) => i.dataSet!.string('x00081155'));
     expect(uids(series[0]!)).toEqual(input.analysed.map((s) => s.sopInstanceUid));
-    expect(uids(series[1]!)).toEqual(objects.slice(1).map((o) => o.sopInstanceUid));
+    expect(uids(series[1]!)).toEqual(scs().map((o) => o.sopInstanceUid));
     expect(sr.elements['x0040a360']).toBeUndefined();
   });
 
@@ -303,7 +321,7 @@ describe('a real PACS (Orthanc)', () => {
       expect(studies).toHaveLength(1);
       const study = await orthanc.get<{ MainDicomTags: { StudyInstanceUID: string }; Series: string[] }>(`/studies/${studies[0]}`);
       expect(study.MainDicomTags.StudyInstanceUID).toBe(input.source.studyInstanceUid);
-      expect(study.Series).toHaveLength(2);
+      expect(study.Series).toHaveLength(3);
       expect(await orthanc.get<string[]>('/instances')).toHaveLength(objects.length);
     } finally {
       await orthanc.stop();
