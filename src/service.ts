@@ -17,7 +17,7 @@ import { loadEnsemble, type LoadedEnsemble } from './inference/manifest.js';
 import { createPredictor } from './inference/predictor.js';
 import type { Logger } from './log/logger.js';
 import { requeueInterruptedJobs, runNextJob, type JobDeps } from './pipeline/jobs.js';
-import { startScp, type RunningScp } from './receive/scp.js';
+import { startScp, type ReceivedObject, type RunningScp } from './receive/scp.js';
 import type { NodeIdentity } from './report/types.js';
 import { packageVersion } from './version.js';
 
@@ -110,11 +110,12 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
     threshold: ensemble.threshold.value,
   });
 
+  const commit = (obj: ReceivedObject) => commitReceived(db, paths.spool, obj, logger).status;
   const scp: RunningScp = await startScp({
     ...config.receive,
     tmpDir: paths.tmp,
     logger,
-    commit: (obj) => commitReceived(db, paths.spool, obj, logger).status,
+    commit,
     refuseAssociation: () => {
       const fs = statfsSync(paths.spool);
       const free = fs.bavail * fs.bsize;
@@ -122,7 +123,8 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
       return free < config.receive.minFreeMegabytes * 1048576 ? `spool file system has only ${Math.round(free / 1048576)} MiB free` : undefined;
     },
   });
-  const api: RunningApi | undefined = config.api.port === undefined ? undefined : await startApi(db, config.api, logger);
+  const api: RunningApi | undefined =
+    config.api.port === undefined ? undefined : await startApi(db, config.api, logger, { tmpDir: paths.tmp, commit });
   recordEvent(db, 'node.started', `listening on ${config.receive.host}:${scp.port} as ${config.receive.aeTitle}`);
 
   // One job at a time: inference already uses every core; the loop drains the queue, then waits for a tick.

@@ -10,8 +10,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Config } from '../config/config.js';
 import { nowIso, recordEvent, type Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
+import { multipartRelatedParts, storeInstance, stowResponse, type StowOutcome } from '../receive/stow.js';
+import { StoreStatus, type ReceivedObject } from '../receive/scp.js';
 
-type Role = 'qa' | 'admin';
+type Role = 'qa' | 'admin' | 'sender';
 type Caller = { name: string; role: Role };
 
 function authenticate(tokens: Config['api']['tokens'], header: string | undefined): Caller | undefined {
@@ -38,7 +40,13 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(db: Db, api: Config['api'], logger: Logger): Promise<RunningApi> {
+/** Where STOW-RS instances go: the same spool and commit step as the SCP's. */
+export interface StowIngest {
+  tmpDir: string;
+  commit: (obj: ReceivedObject) => number;
+}
+
+export async function startApi(db: Db, api: Config['api'], logger: Logger, ingest: StowIngest): Promise<RunningApi> {
   const app = express();
   app.disable('x-powered-by');
   const anyRole = requireRole(api.tokens, 'qa', 'admin');
@@ -79,6 +87,39 @@ export async function startApi(db: Db, api: Config['api'], logger: Logger): Prom
     logger.info('dead letters queued again by an admin', { count: changed, destination, by: caller.name });
     res.json({ queued: changed });
   });
+
+  // STOW-RS in: `sender` tokens (scanners, routers that speak DICOMweb) and admins may store.
+  app.post(
+    '/dicomweb/studies',
+    requireRole(api.tokens, 'sender', 'admin'),
+    express.raw({ type: 'multipart/related', limit: '4gb' }),
+    async (req, res, next) => {
+      try {
+        const caller = res.locals.caller as Caller;
+        if (!Buffer.isBuffer(req.body)) {
+          return void res.status(415).json({ error: 'send multipart/related; type="application/dicom"' });
+        }
+        const parts = multipartRelatedParts(req.body, req.get('content-type') ?? '');
+        const outcomes: StowOutcome[] = [];
+        for (const p of parts) {
+          outcomes.push(
+            p.type === 'application/dicom'
+              ? await storeInstance(p.bytes, ingest.tmpDir, `STOW:${caller.name}`, ingest.commit)
+              : { status: StoreStatus.CannotUnderstand, message: `part of type ${p.type} is not application/dicom` },
+          );
+        }
+        const failed = outcomes.filter((o) => o.status !== 0).length;
+        if (failed) logger.warn(`STOW-RS: ${failed} of ${outcomes.length} instance(s) not stored`, { by: caller.name, reasons: [...new Set(outcomes.map((o) => o.message).filter(Boolean))] });
+        res
+          .status(failed === 0 ? 200 : failed < outcomes.length ? 202 : 409)
+          .type('application/dicom+json')
+          .send(JSON.stringify(stowResponse(outcomes)));
+      } catch (e) {
+        if (e instanceof Error && /multipart\/related/.test(e.message)) return void res.status(400).json({ error: e.message });
+        next(e);
+      }
+    },
+  );
 
   // Errors answer JSON and go to the log; express's default would answer an HTML page with the stack.
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {

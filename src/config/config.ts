@@ -114,7 +114,7 @@ export const ConfigSchema = z
         port: z.number().int().min(0).max(65535).optional(),
         /** Bearer tokens, stored as SHA-256 hex of the token (`printf %s TOKEN | sha256sum`), never in clear. */
         tokens: z
-          .array(z.object({ name: z.string().min(1), role: z.enum(['qa', 'admin']), sha256: z.string().regex(/^[0-9a-f]{64}$/) }))
+          .array(z.object({ name: z.string().min(1), role: z.enum(['qa', 'admin', 'sender']), sha256: z.string().regex(/^[0-9a-f]{64}$/) }))
           .default([]),
       })
       .prefault({}),
