@@ -1,12 +1,12 @@
 /**
- * SR content items (PS3.3 C.17.3) and the small templates the SR and the KOS share (language, device observer),
- * in highdicom's manner: value types as functions, templates named for their TID title.
+ * What the node's SR-family documents (the TID 1500 SR and the TID 2010 KOS) share: content items (PS3.3 C.17.3)
+ * as functions per value type, the small templates both use (language, device observer), and the document head.
  */
 import { Tag } from '../dicom/constants.js';
-import { dataset, seq, str, type Dataset } from '../dicom/writer.js';
-import { codeSeq, sopReference, type Entry, type InstanceRef } from './common.js';
+import { dataset, seq, str, writePart10, type Dataset } from '../dicom/writer.js';
+import { codeSeq, commonElements, sopReference, type Entry, type InstanceRef, type Times } from './common.js';
 import { codes, texts, type Code } from './templates.js';
-import type { NodeIdentity } from './types.js';
+import type { NodeIdentity, ReportInput } from './types.js';
 
 export type Relationship = 'CONTAINS' | 'HAS OBS CONTEXT' | 'HAS CONCEPT MOD' | 'HAS ACQ CONTEXT';
 export type ValueType = 'CONTAINER' | 'CODE' | 'TEXT' | 'UIDREF' | 'NUM' | 'IMAGE';
@@ -65,3 +65,23 @@ export function deviceObserverContext(node: NodeIdentity): Dataset[] {
   ];
 }
 
+
+/** One SR-family document of the node: the shared head (patient/study copy, SOP common, equipment), its own series. */
+export function srFamilyDocument(
+  input: ReportInput,
+  times: Times,
+  purpose: Code,
+  doc: { sopClassUid: string; sopInstanceUid: string; seriesUid: string; seriesNumber: number; modality: 'SR' | 'KO'; seriesDescription: string },
+  body: Entry[],
+): Uint8Array {
+  const ids = { ...doc, instanceNumber: 1 };
+  return writePart10(
+    dataset([
+      ...commonElements(input, times, ids, purpose),
+      [Tag.Modality, str('CS', doc.modality)],
+      [Tag.SeriesDescription, str('LO', doc.seriesDescription)],
+      [Tag.ReferencedPerformedProcedureStepSequence, seq()],
+      ...body,
+    ]),
+  );
+}

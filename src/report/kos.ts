@@ -3,13 +3,14 @@
  * viewer can jump to them. TID 2010 is not extensible: title, language, device observer, one description, images.
  */
 import { SopClass, Tag } from '../dicom/constants.js';
-import { dataset, seq, str, writePart10 } from '../dicom/writer.js';
-import { commonElements, codeSeq, formatDs, sliceRef, studyReference, type Times } from './common.js';
+import { seq, str } from '../dicom/writer.js';
+import { codeSeq, formatDs, sliceRef, studyReference, type Times } from './common.js';
 import {
   containerBody,
   deviceObserverContext,
   imageValue,
   languageOfContentItemAndDescendants,
+  srFamilyDocument,
   textValue,
 } from './content-items.js';
 import { codes, fill, texts, type Code } from './templates.js';
@@ -23,35 +24,30 @@ export function buildKos(input: ReportInput, uids: OutputUids, times: Times, pur
     threshold: formatDs(input.threshold.value),
     decision: texts.sr.decisionWords[input.decision],
   });
-  const ids = {
+  const doc = {
     sopClassUid: SopClass.KeyObjectSelection,
     sopInstanceUid: uids.kosInstance,
     seriesUid: uids.kosSeries,
     seriesNumber: texts.kos.seriesNumber,
-    instanceNumber: 1,
+    modality: 'KO' as const,
+    seriesDescription: texts.kos.seriesDescription,
   };
-  return writePart10(
-    dataset([
-      ...commonElements(input, times, ids, purpose),
-      [Tag.Modality, str('CS', 'KO')],
-      [Tag.SeriesDescription, str('LO', texts.kos.seriesDescription)],
-      [Tag.ReferencedPerformedProcedureStepSequence, seq()],
-      // Key Object Document: the evidence lists exactly the instances the content references.
+  return srFamilyDocument(input, times, purpose, doc, [
+    // Key Object Document: the evidence lists exactly the instances the content references.
+    [
+      Tag.CurrentRequestedProcedureEvidenceSequence,
+      seq(studyReference(input.source.studyInstanceUid, [{ seriesUid: input.source.seriesInstanceUid, refs: keyRefs }])),
+    ],
+    [Tag.ValueType, str('CS', 'CONTAINER')],
+    [Tag.ConceptNameCodeSequence, codeSeq(codes[texts.kos.title])],
+    ...containerBody(
       [
-        Tag.CurrentRequestedProcedureEvidenceSequence,
-        seq(studyReference(input.source.studyInstanceUid, [{ seriesUid: input.source.seriesInstanceUid, refs: keyRefs }])),
+        languageOfContentItemAndDescendants(),
+        ...deviceObserverContext(input.node),
+        textValue('CONTAINS', codes.keyObjectDescription, description),
+        ...keyRefs.map((ref) => imageValue('CONTAINS', undefined, ref)),
       ],
-      [Tag.ValueType, str('CS', 'CONTAINER')],
-      [Tag.ConceptNameCodeSequence, codeSeq(codes[texts.kos.title])],
-      ...containerBody(
-        [
-          languageOfContentItemAndDescendants(),
-          ...deviceObserverContext(input.node),
-          textValue('CONTAINS', codes.keyObjectDescription, description),
-          ...keyRefs.map((ref) => imageValue('CONTAINS', undefined, ref)),
-        ],
-        '2010',
-      ),
-    ]),
-  );
+      '2010',
+    ),
+  ]);
 }

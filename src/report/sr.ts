@@ -3,7 +3,7 @@
  * (value types), templates named for their TID title, and the document.
  */
 import { SopClass, Tag } from '../dicom/constants.js';
-import { dataset, num, seq, str, writePart10, type Dataset } from '../dicom/writer.js';
+import { dataset, num, seq, str, type Dataset } from '../dicom/writer.js';
 import {
   codeValue,
   container,
@@ -12,6 +12,7 @@ import {
   deviceObserverContext,
   imageValue,
   languageOfContentItemAndDescendants,
+  srFamilyDocument,
   textValue,
   uidValue,
   type Relationship,
@@ -19,7 +20,6 @@ import {
 import {
   codeItem,
   codeSeq,
-  commonElements,
   formatDs,
   instanceRefs,
   sliceRef,
@@ -165,21 +165,13 @@ function documentGeneral(input: ReportInput, uids: OutputUids): Entry[] {
 }
 
 export function buildSr(input: ReportInput, uids: OutputUids, times: Times, purpose: Code): Uint8Array {
-  const ids = {
+  const doc = {
     sopClassUid: SopClass.Comprehensive3dSr,
     sopInstanceUid: uids.srInstance,
     seriesUid: uids.srSeries,
     seriesNumber: texts.sr.seriesNumber,
-    instanceNumber: 1,
+    modality: 'SR' as const,
+    seriesDescription: texts.sr.seriesDescription,
   };
-  return writePart10(
-    dataset([
-      ...commonElements(input, times, ids, purpose),
-      [Tag.Modality, str('CS', 'SR')],
-      [Tag.SeriesDescription, str('LO', texts.sr.seriesDescription)],
-      [Tag.ReferencedPerformedProcedureStepSequence, seq()],
-      ...documentGeneral(input, uids),
-      ...measurementReport(input, uids),
-    ]),
-  );
+  return srFamilyDocument(input, times, purpose, doc, [...documentGeneral(input, uids), ...measurementReport(input, uids)]);
 }
