@@ -6,6 +6,7 @@
  * outcome through `analyze`.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +49,7 @@ describe('malformed files over DIMSE', () => {
 
   beforeAll(async () => {
     dir = tempDir('malformed');
-    node = await startTestNode(dir);
+    node = await startTestNode(dir, { api: { port: 0, tokens: [{ name: 'router', role: 'sender', sha256: createHash('sha256').update('router-secret').digest('hex') }] } });
     for (const name of readdirSync(MALFORMED).sort()) {
       const file = join(MALFORMED, name);
       const flags = FLAGS[syntaxOf(file) ?? ''] ?? [];
@@ -140,6 +141,41 @@ describe('malformed files over DIMSE', () => {
     expect(row.state).toBe('failed');
     expect(row.error).toMatch(/^source StudyInstanceUID "05fa52f0.*" is not a valid DICOM UID \(PS3\.5 9\.1\); no report is produced with it$/);
     expect(row.results).toBe(0);
+  });
+
+  it('gives every file storescu cannot send a status through STOW-RS too: stored with an outcome, or refused with a reason', async () => {
+    for (const s of sent.filter((x) => x.storescu === 'cannot-send')) {
+      const boundary = 'malformed-boundary';
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
+        readFileSync(join(MALFORMED, s.file)),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const r = await fetch(`http://127.0.0.1:${node.apiPort}/dicomweb/studies`, {
+        method: 'POST',
+        headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`, Authorization: 'Bearer router-secret' },
+        body,
+      });
+      const json = (await r.json()) as Record<string, { Value: Record<string, { Value: unknown[] }>[] }>;
+      if (r.status === 200) {
+        expect(json['00081199']!.Value, s.file).toHaveLength(1);
+      } else {
+        expect(r.status, s.file).toBe(409);
+        expect(json['00081198']!.Value[0]!['00081197']!.Value[0], s.file).toBeGreaterThan(0);
+      }
+    }
+    // Whatever was stored is recorded: analysed, or skipped with a reason, once the node has settled.
+    await waitFor(() => node.idle(), 60_000, 'the STOW-RS instances to be processed');
+    const unaccounted = node.db
+      .prepare(
+        `SELECT i.sop_instance_uid FROM instances i JOIN series s ON s.id = i.series_id
+         WHERE NOT EXISTS (SELECT 1 FROM skipped k WHERE k.instance_id = i.id)
+           AND NOT EXISTS (SELECT 1 FROM slice_results r WHERE r.instance_id = i.id)
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.series_id = s.id AND j.state = 'failed')`,
+      )
+      .pluck()
+      .all();
+    expect(unaccounted).toEqual([]);
   });
 
   it('still scores the CQ500 study sent right after', () => {
