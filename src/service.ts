@@ -9,6 +9,7 @@ import type { Config } from './config/config.js';
 import { openDatabase, recordEvent, type Db } from './db/database.js';
 import { routeDimseLogs } from './dicom/dimse.js';
 import { startApi, type RunningApi } from './api/server.js';
+import { sweepFlags, webhookChannel } from './dispatch/flags.js';
 import { Outbox } from './dispatch/outbox.js';
 import { ImagingPool } from './imaging/pool.js';
 import { completeQuietSeries, restartQuietPeriods } from './ingest/completion.js';
@@ -102,6 +103,7 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
     outputsDir: paths.outputs,
     node: nodeIdentity(config),
     destinations: config.destinations.map((d) => d.name),
+    flagChannels: config.flags.webhooks.map((w) => webhookChannel(w.name)),
   };
   logger.info('ensemble loaded', {
     ensemble: ensemble.name,
@@ -149,6 +151,7 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
     }
     outboxRunning ??= outbox
       .sweep()
+      .then(() => sweepFlags(db, config, logger))
       .catch((e: Error) => void logger.error(`outbox sweep failed: ${e.message}`))
       .finally(() => (outboxRunning = undefined));
   };
@@ -166,7 +169,8 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
       (db
         .prepare(
           `SELECT (SELECT COUNT(*) FROM series WHERE state = 'receiving') + (SELECT COUNT(*) FROM jobs WHERE state IN ('queued','running'))
-                + (SELECT COUNT(*) FROM dispatches WHERE state IN ('queued','sending'))`,
+                + (SELECT COUNT(*) FROM dispatches WHERE state IN ('queued','sending'))
+                + (SELECT COUNT(*) FROM flags WHERE state = 'queued')`,
         )
         .pluck()
         .get() as number) === 0,

@@ -106,6 +106,13 @@ export const ConfigSchema = z
         intervalSeconds: z.number().positive().default(1),
       })
       .prefault({}),
+    /** Worklist flags raised for positive cases, retried with the dispatch settings. */
+    flags: z
+      .object({
+        /** JSON webhooks, signed: header X-PMCT-Signature = "sha256=" + hex HMAC-SHA256 of the body with `secret`. */
+        webhooks: z.array(z.object({ name: z.string().min(1), url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16) })).default([]),
+      })
+      .prefault({}),
     /** The HTTP API (health, outbox administration); off unless a port is given. */
     api: z
       .object({

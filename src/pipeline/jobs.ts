@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Tag } from '../dicom/constants.js';
 import { readDicom } from '../dicom/dataset.js';
 import { nowIso, recordEvent, type Db } from '../db/database.js';
+import { enqueueFlags } from '../dispatch/flags.js';
 import { enqueueResult } from '../dispatch/outbox.js';
 import type { ImagingPool } from '../imaging/pool.js';
 import type { LoadedEnsemble } from '../inference/manifest.js';
@@ -56,6 +57,8 @@ export interface JobDeps {
   outputsDir: string;
   node: NodeIdentity;
   destinations: string[];
+  /** Worklist flag channels raised for positive cases. */
+  flagChannels: string[];
 }
 
 interface JobRow {
@@ -185,6 +188,7 @@ async function runJob(job: JobRow, deps: JobDeps): Promise<string> {
     }
     if (previous) db.prepare('UPDATE results SET superseded_by = ? WHERE id = ?').run(resultId, previous.id);
     enqueueResult(db, resultId, deps.destinations);
+    if (series.decision === 'present') enqueueFlags(db, resultId, deps.flagChannels);
   })();
   return `case score ${series.caseScore.toFixed(4)} (${series.decision}, threshold ${series.threshold.value}); ${series.slices.length} slices; ${objects.length} objects queued`;
 }
