@@ -9,7 +9,7 @@ import type { Config } from './config/config.js';
 import { openDatabase, recordEvent, type Db } from './db/database.js';
 import { routeDimseLogs } from './dicom/dimse.js';
 import { startApi, type RunningApi } from './api/server.js';
-import { sweepFlags, webhookChannel } from './dispatch/flags.js';
+import { hl7Channel, sweepFlags, webhookChannel } from './dispatch/flags.js';
 import { Outbox } from './dispatch/outbox.js';
 import { ImagingPool } from './imaging/pool.js';
 import { completeQuietSeries, restartQuietPeriods } from './ingest/completion.js';
@@ -103,7 +103,7 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
     outputsDir: paths.outputs,
     node: nodeIdentity(config),
     destinations: config.destinations.map((d) => d.name),
-    flagChannels: config.flags.webhooks.map((w) => webhookChannel(w.name)),
+    flagChannels: [...config.flags.webhooks.map((w) => webhookChannel(w.name)), ...config.flags.hl7.map((h) => hl7Channel(h.name))],
   };
   logger.info('ensemble loaded', {
     ensemble: ensemble.name,

@@ -111,6 +111,19 @@ export const ConfigSchema = z
       .object({
         /** JSON webhooks, signed: header X-PMCT-Signature = "sha256=" + hex HMAC-SHA256 of the body with `secret`. */
         webhooks: z.array(z.object({ name: z.string().min(1), url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16) })).default([]),
+        /** HL7 v2.5 ORU^R01 over MLLP to a RIS or interface engine; delivered when it answers ACK (MSA-1 AA or CA). */
+        hl7: z
+          .array(
+            z.object({
+              name: z.string().min(1),
+              host: z.string().min(1),
+              port: z.number().int().min(1).max(65535),
+              receivingApplication: z.string().default('RIS'),
+              receivingFacility: z.string().default(''),
+              timeoutSeconds: z.number().positive().default(30),
+            }),
+          )
+          .default([]),
       })
       .prefault({}),
     /** The HTTP API (health, outbox administration); off unless a port is given. */
