@@ -79,6 +79,22 @@ program
   });
 
 program
+  .command('pull')
+  .description("ask a running node (its API) to fetch a study from its DICOMweb pull source and analyse it")
+  .argument('<studyUid>', 'Study Instance UID in the PACS')
+  .option('--api <url>', 'the node API base URL', 'http://127.0.0.1:8080')
+  .option('--token <token>', 'a qa or admin bearer token (or env PMCT_ICH_TOKEN)')
+  .action(async (studyUid: string, opts: { api: string; token?: string }) => {
+    const token = opts.token ?? process.env.PMCT_ICH_TOKEN;
+    const res = await fetch(`${opts.api.replace(/\/+$/, '')}/api/studies/${encodeURIComponent(studyUid)}/analyze`, {
+      method: 'POST',
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
+    process.stdout.write(`${await res.text()}\n`);
+    process.exitCode = res.status === 202 ? 0 : 1;
+  });
+
+program
   .command('build-models')
   .description('build the baseline ONNX model(s) under models/ (no downloads) and check their SHA-256')
   .action(async () => {

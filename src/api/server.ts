@@ -10,6 +10,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Config } from '../config/config.js';
 import { nowIso, recordEvent, type Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
+import { pullStudy } from '../receive/pull.js';
 import { multipartRelatedParts, storeInstance, stowResponse, type StowOutcome } from '../receive/stow.js';
 import { StoreStatus, type ReceivedObject } from '../receive/scp.js';
 
@@ -46,7 +47,13 @@ export interface StowIngest {
   commit: (obj: ReceivedObject) => number;
 }
 
-export async function startApi(db: Db, api: Config['api'], logger: Logger, ingest: StowIngest): Promise<RunningApi> {
+export async function startApi(
+  db: Db,
+  api: Config['api'],
+  logger: Logger,
+  ingest: StowIngest,
+  pull: Config['pull'],
+): Promise<RunningApi> {
   const app = express();
   app.disable('x-powered-by');
   const anyRole = requireRole(api.tokens, 'qa', 'admin');
@@ -120,6 +127,25 @@ export async function startApi(db: Db, api: Config['api'], logger: Logger, inges
       }
     },
   );
+
+  // Pull mode: fetch a study from the configured DICOMweb source and analyse it like a received one.
+  app.post('/api/studies/:studyUid/analyze', requireRole(api.tokens, 'qa', 'admin'), async (req, res, next) => {
+    if (!pull) return void res.status(409).json({ error: 'no pull source is configured (config key "pull")' });
+    try {
+      const caller = res.locals.caller as Caller;
+      const r = await pullStudy(pull, String(req.params.studyUid), ingest);
+      recordEvent(db, 'api.pull', `${caller.name} (${caller.role}) from ${req.ip} pulled ${r.instances} instance(s) in ${r.series} series`, {
+        data: { by: caller.name, failed: r.failed.length },
+      });
+      res.status(r.instances ? 202 : 404).json({ series: r.series, instances: r.instances, failed: r.failed });
+    } catch (e) {
+      // The source's own failures (unknown study, outage) are the source's: 502 with its message.
+      if (e instanceof Error && /from the DICOMweb source|fetch failed|is not a Study Instance UID/.test(e.message)) {
+        return void res.status(/is not a Study/.test(e.message) ? 400 : 502).json({ error: e.message });
+      }
+      next(e);
+    }
+  });
 
   // Errors answer JSON and go to the log; express's default would answer an HTML page with the stack.
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {

@@ -126,6 +126,15 @@ export const ConfigSchema = z
           .default([]),
       })
       .prefault({}),
+    /** Pull mode: the DICOMweb service (QIDO-RS/WADO-RS) that studies to analyse are fetched from. */
+    pull: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }),
+        auth: z
+          .union([z.object({ bearer: z.string().min(1) }), z.object({ user: z.string().min(1), password: z.string() })])
+          .optional(),
+      })
+      .optional(),
     /** The HTTP API (health, outbox administration); off unless a port is given. */
     api: z
       .object({
