@@ -5,12 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import cron from 'node-cron';
 import type { Config } from './config/config.js';
 import { openDatabase, recordEvent, type Db } from './db/database.js';
 import { routeDimseLogs } from './dicom/dimse.js';
 import { startApi, type RunningApi } from './api/server.js';
 import { hl7Channel, sweepFlags, webhookChannel } from './dispatch/flags.js';
 import { Outbox } from './dispatch/outbox.js';
+import { purgeFinishedCases } from './housekeeping/retention.js';
 import { ImagingPool } from './imaging/pool.js';
 import { completeQuietSeries, restartQuietPeriods } from './ingest/completion.js';
 import { commitReceived } from './ingest/registry.js';
@@ -155,7 +157,20 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
       .catch((e: Error) => void logger.error(`outbox sweep failed: ${e.message}`))
       .finally(() => (outboxRunning = undefined));
   };
+  // The pipeline's own tick is sub-second, below cron's resolution; housekeeping runs on the configured cron schedule.
   const timer = setInterval(tick, Math.min(config.ingest.sweepIntervalSeconds, config.dispatch.intervalSeconds) * 1000);
+  const housekeeping = cron.schedule(
+    config.housekeeping.schedule,
+    () => {
+      try {
+        const n = purgeFinishedCases(db, paths.spool, config.housekeeping.retentionDays);
+        if (n) logger.info(`housekeeping removed ${n} received file(s) of finished cases`);
+      } catch (e) {
+        logger.error(`housekeeping failed: ${(e as Error).message}`);
+      }
+    },
+    { name: 'housekeeping', noOverlap: true },
+  );
   tick();
 
   return {
@@ -176,6 +191,7 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
         .get() as number) === 0,
     stop: async () => {
       clearInterval(timer);
+      await housekeeping.destroy();
       await scp.close();
       await api?.close();
       await jobsRunning;

@@ -25,6 +25,11 @@ describe('config', () => {
     expect(() => parseConfig({ inference: { executionProviders: ['tpu'] } })).toThrow(/inference\.executionProviders\.0/);
   });
 
+  it('refuses a housekeeping schedule that is not a cron expression', () => {
+    expect(() => parseConfig({ housekeeping: { schedule: 'every night' } })).toThrow(/housekeeping\.schedule: not a valid cron expression/);
+    expect(parseConfig({ housekeeping: { schedule: '0 2 * * 0' } }).housekeeping.schedule).toBe('0 2 * * 0');
+  });
+
   it('refuses unknown keys (a typo must not silently fall back to a default)', () => {
     expect(() => parseConfig({ recieve: { port: 104 } })).toThrow(/recieve/);
   });

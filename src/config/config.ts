@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import cron from 'node-cron';
 import { z } from 'zod';
 
 /** The package root (works from src/ under vitest and from dist/src/ when built). */
@@ -124,6 +125,13 @@ export const ConfigSchema = z
             }),
           )
           .default([]),
+      })
+      .prefault({}),
+    /** Housekeeping on a node-cron schedule: received files of finished, delivered cases leave the spool. */
+    housekeeping: z
+      .object({
+        retentionDays: z.number().min(0).default(30),
+        schedule: z.string().refine((s) => cron.validate(s), 'not a valid cron expression').default('17 3 * * *'),
       })
       .prefault({}),
     /** Pull mode: the DICOMweb service (QIDO-RS/WADO-RS) that studies to analyse are fetched from. */
