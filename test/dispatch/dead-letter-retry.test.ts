@@ -3,16 +3,12 @@
  * is back), an admin's API call queues them again and they are delivered. Tokens: none 401, qa 403, admin 200.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/service.js';
 import { startTestNode, storescu } from '../helpers/node.js';
-import { DATA, startOrthanc, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
+import { startOrthanc, tempDir, waitFor, type Orthanc, PHANTOM_AXIAL, orthancDestination } from '../helpers/peers.js';
 
-const AXIAL = readdirSync(join(DATA, 'studies/philips-head-phantom'))
-  .filter((f) => f.includes('_S2010_'))
-  .map((f) => join(DATA, 'studies/philips-head-phantom', f));
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 
 describe('dead letters and the admin retry', () => {
@@ -28,11 +24,11 @@ describe('dead letters and the admin retry', () => {
     await orthanc.down();
     dir = tempDir('dead');
     node = await startTestNode(dir, {
-      destinations: [{ name: 'orthanc', type: 'dimse', host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle }],
+      destinations: [orthancDestination(orthanc)],
       dispatch: { intervalSeconds: 0.25, maxAttempts: 3, initialBackoffSeconds: 0.2, maxBackoffSeconds: 0.5 },
       api: { port: 0, tokens: [{ name: 'qa-desk', role: 'qa', sha256: sha('qa-secret') }, { name: 'it-admin', role: 'admin', sha256: sha('admin-secret') }] },
     });
-    expect((await storescu(node, AXIAL)).status).toBe(0);
+    expect((await storescu(node, PHANTOM_AXIAL)).status).toBe(0);
     await waitFor(() => node.idle(), 60_000, 'the dispatches to die');
   }, 120_000);
 

@@ -3,16 +3,12 @@
  * (QIDO-RS finds them), a re-send stores nothing twice, and a destination that always fails ends as dead letters
  * with the HTTP reason while the healthy one delivers.
  */
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/service.js';
 import { startTestNode, storescu } from '../helpers/node.js';
-import { DATA, startOrthanc, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
+import { startOrthanc, tempDir, waitFor, type Orthanc, PHANTOM_AXIAL } from '../helpers/peers.js';
 
-const AXIAL = readdirSync(join(DATA, 'studies/philips-head-phantom'))
-  .filter((f) => f.includes('_S2010_'))
-  .map((f) => join(DATA, 'studies/philips-head-phantom', f));
 
 describe('STOW-RS destinations', () => {
   let orthanc: Orthanc;
@@ -32,7 +28,7 @@ describe('STOW-RS destinations', () => {
       ],
       dispatch: { intervalSeconds: 0.25, maxAttempts: 2, initialBackoffSeconds: 0.2, maxBackoffSeconds: 1 },
     });
-    expect((await storescu(node, AXIAL)).status).toBe(0);
+    expect((await storescu(node, PHANTOM_AXIAL)).status).toBe(0);
     await waitFor(() => node.idle(), 120_000, 'analysis and both destinations to settle');
   }, 180_000);
 

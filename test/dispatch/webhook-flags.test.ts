@@ -11,12 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/service.js';
 import { startTestNode, storescu } from '../helpers/node.js';
-import { CQ500, DATA, tempDir, waitFor } from '../helpers/peers.js';
+import { CQ500, tempDir, waitFor, PHANTOM_AXIAL } from '../helpers/peers.js';
 
 const SECRET = 'a-shared-webhook-secret';
-const AXIAL = readdirSync(join(DATA, 'studies/philips-head-phantom'))
-  .filter((f) => f.includes('_S2010_'))
-  .map((f) => join(DATA, 'studies/philips-head-phantom', f));
 const NEGATIVE = readdirSync(CQ500).sort().slice(100, 120).map((f) => join(CQ500, f));
 
 describe('worklist flags by webhook', () => {
@@ -41,7 +38,7 @@ describe('worklist flags by webhook', () => {
       flags: { webhooks: [{ name: 'worklist', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/flags`, secret: SECRET }] },
       dispatch: { intervalSeconds: 0.25, initialBackoffSeconds: 0.2, maxBackoffSeconds: 0.5, maxAttempts: 5 },
     });
-    expect((await storescu(node, ['-xs', ...AXIAL, ...NEGATIVE])).status).toBe(0);
+    expect((await storescu(node, ['-xs', ...PHANTOM_AXIAL, ...NEGATIVE])).status).toBe(0);
     await waitFor(() => node.idle() && (node.db.prepare('SELECT COUNT(*) FROM results').pluck().get() as number) === 2, 120_000, 'both cases');
   }, 180_000);
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, storescu } from '../helpers/node.js';
 import type { RunningNode } from '../../src/service.js';
-import { CQ500, dciodvfyErrors, startOrthanc, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
+import { CQ500, dciodvfyErrors, startOrthanc, tempDir, waitFor, type Orthanc, orthancDestination } from '../helpers/peers.js';
 
 const CQ500_FILES = readdirSync(CQ500).length;
 
@@ -25,7 +25,7 @@ describe('CQ500 study: storescu -> node -> Orthanc', () => {
       ingest: { quietSeconds: 2, sweepIntervalSeconds: 0.25 },
       destinations: [
         { name: 'local-folder', type: 'folder', path: 'outbox' },
-        { name: 'orthanc', type: 'dimse', host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle },
+        orthancDestination(orthanc),
       ],
     });
     received = await storescu(node, ['-xs', '+sd', '+r', CQ500]);

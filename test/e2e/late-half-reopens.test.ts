@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, storescu } from '../helpers/node.js';
 import type { RunningNode } from '../../src/service.js';
-import { CQ500, startOrthanc, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
+import { CQ500, startOrthanc, tempDir, waitFor, type Orthanc, orthancDestination } from '../helpers/peers.js';
 
 const FILES = readdirSync(CQ500).sort().map((f) => join(CQ500, f));
 const FIRST = FILES.slice(0, 119);
@@ -35,7 +35,7 @@ describe('CQ500 in two halves: the late half re-opens the case', () => {
     dir = tempDir('halves');
     node = await startTestNode(dir, {
       ingest: { quietSeconds: 2, sweepIntervalSeconds: 0.25 },
-      destinations: [{ name: 'orthanc', type: 'dimse', host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle }],
+      destinations: [orthancDestination(orthanc)],
     });
     expect((await send(FIRST)).status).toBe(0);
     await waitFor(() => node.idle() && countResults() === 1, 120_000, 'the first half to be reported');

@@ -4,17 +4,14 @@
  * (SIGKILL) with items in its outbox and restarted: all of them are delivered, none twice.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/service.js';
 import { startTestNode, storescu } from '../helpers/node.js';
-import { DATA, REPO, freePort, run, startOrthanc, stopProcess, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
+import { REPO, freePort, run, startOrthanc, stopProcess, tempDir, waitFor, type Orthanc, PHANTOM_AXIAL, orthancDestination } from '../helpers/peers.js';
 
-const AXIAL = readdirSync(join(DATA, 'studies/philips-head-phantom'))
-  .filter((f) => f.includes('_S2010_'))
-  .map((f) => join(DATA, 'studies/philips-head-phantom', f));
 const RETRY_FAST = { intervalSeconds: 0.25, initialBackoffSeconds: 0.5, maxBackoffSeconds: 2, maxAttempts: 100 };
 
 async function instancesIn(orthanc: Orthanc): Promise<number> {
@@ -39,12 +36,12 @@ describe('a PACS outage while a case finishes', () => {
     node = await startTestNode(dir, {
       destinations: [
         { name: 'local-folder', type: 'folder', path: 'outbox' },
-        { name: 'orthanc', type: 'dimse', host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle },
+        orthancDestination(orthanc),
       ],
       dispatch: RETRY_FAST,
     });
     await orthanc.down();
-    expect((await storescu(node, AXIAL)).status).toBe(0);
+    expect((await storescu(node, PHANTOM_AXIAL)).status).toBe(0);
     await waitFor(() => rows('orthanc').length === 5 && rows('orthanc').every((r) => r.attempts >= 2), 60_000, 'failed attempts');
     await orthanc.restart();
     await waitFor(() => node.idle(), 60_000, 'delivery after the outage');
@@ -102,7 +99,7 @@ describe('the node killed with items in its outbox', () => {
         dataDir: 'data',
         receive: { port, allowedCallingAeTitles: ['CT_SCANNER'] },
         ingest: { quietSeconds: 1, sweepIntervalSeconds: 0.25 },
-        destinations: [{ name: 'orthanc', type: 'dimse', host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle }],
+        destinations: [orthancDestination(orthanc)],
         dispatch: RETRY_FAST,
         log: { level: 'error' },
       }),
@@ -110,7 +107,7 @@ describe('the node killed with items in its outbox', () => {
     await orthanc.down();
     startServe();
     await waitFor(async () => (await run('echoscu', ['-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(port)])).status === 0, 30_000, 'serve');
-    expect((await run('storescu', ['-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(port), ...AXIAL])).status).toBe(0);
+    expect((await run('storescu', ['-aet', 'CT_SCANNER', '-aec', 'PMCT_ICH', '127.0.0.1', String(port), ...PHANTOM_AXIAL])).status).toBe(0);
     await waitFor(() => count(`SELECT COUNT(*) FROM dispatches WHERE attempts >= 1 AND state != 'delivered'`) === 5, 60_000, 'queued items');
     await stopProcess(serve!, 'SIGKILL');
     await orthanc.restart();

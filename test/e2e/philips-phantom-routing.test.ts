@@ -4,13 +4,11 @@
  * SQLite as skipped, each with its reason, and produce no report.
  */
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, storescu } from '../helpers/node.js';
 import type { RunningNode } from '../../src/service.js';
-import { DATA, tempDir, waitFor } from '../helpers/peers.js';
+import { tempDir, waitFor, PHANTOM } from '../helpers/peers.js';
 
-const PHANTOM = join(DATA, 'studies/philips-head-phantom');
 
 describe('Philips head phantom: storescu -> node routing', () => {
   let node: RunningNode;

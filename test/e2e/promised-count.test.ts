@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, storescu } from '../helpers/node.js';
 import type { RunningNode } from '../../src/service.js';
-import { DATA, run, tempDir, waitFor } from '../helpers/peers.js';
+import { run, tempDir, waitFor, PHANTOM } from '../helpers/peers.js';
 
-const PHANTOM = join(DATA, 'studies/philips-head-phantom');
 
 describe('series completion by the promised instance count', () => {
   let node: RunningNode;

@@ -3,16 +3,13 @@
  * a received one, and its SR, SCs and KOS appear in Orthanc next to the source images.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/service.js';
 import { startTestNode } from '../helpers/node.js';
-import { DATA, REPO, run, startOrthanc, tempDir, waitFor, type Orthanc } from '../helpers/peers.js';
+import { REPO, run, startOrthanc, tempDir, waitFor, type Orthanc, PHANTOM_AXIAL, orthancDestination } from '../helpers/peers.js';
 
-const AXIAL = readdirSync(join(DATA, 'studies/philips-head-phantom'))
-  .filter((f) => f.includes('_S2010_'))
-  .map((f) => join(DATA, 'studies/philips-head-phantom', f));
 
 describe('pull mode', () => {
   let orthanc: Orthanc;
@@ -23,7 +20,7 @@ describe('pull mode', () => {
 
   beforeAll(async () => {
     orthanc = await startOrthanc();
-    for (const f of AXIAL) {
+    for (const f of PHANTOM_AXIAL) {
       const r = await fetch(`${orthanc.url}/instances`, { method: 'POST', body: readFileSync(f) });
       expect(r.status).toBe(200);
     }
@@ -32,7 +29,7 @@ describe('pull mode', () => {
     dir = tempDir('pull');
     node = await startTestNode(dir, {
       pull: { url: `${orthanc.url}/dicom-web` },
-      destinations: [{ name: 'orthanc', type: 'dimse', host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle }],
+      destinations: [orthancDestination(orthanc)],
       api: { port: 0, tokens: [{ name: 'qa-desk', role: 'qa', sha256: createHash('sha256').update('qa-secret').digest('hex') }] },
     });
     const r = await fetch(`http://127.0.0.1:${node.apiPort}/api/studies/${studyUid}/analyze`, { method: 'POST', headers: { Authorization: 'Bearer qa-secret' } });

@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/service.js';
 import { startTestNode } from '../helpers/node.js';
-import { DATA, REPO, tempDir, waitFor } from '../helpers/peers.js';
+import { REPO, tempDir, waitFor, PHANTOM } from '../helpers/peers.js';
 
-const PHANTOM = join(DATA, 'studies/philips-head-phantom');
 const FILES = readdirSync(PHANTOM).sort().map((f) => join(PHANTOM, f));
 
 function multipart(parts: Buffer[]): { body: Buffer; contentType: string } {

@@ -4,7 +4,7 @@
  * stopped by PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,12 @@ export const REPO = packageRoot();
 export const SHARED = resolve(REPO, '../shared');
 export const DATA = join(SHARED, 'data');
 export const CQ500 = join(DATA, 'studies/cq500-ct-0');
+export const PHANTOM = join(DATA, 'studies/philips-head-phantom');
+/** The phantom's axial series (28 slices, uncompressed): small, fast, and called positive by the HU baseline. */
+export const PHANTOM_AXIAL = readdirSync(PHANTOM)
+  .filter((f) => f.includes('_S2010_'))
+  .sort()
+  .map((f) => join(PHANTOM, f));
 
 export function hasCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -45,6 +51,11 @@ export interface Orthanc {
   restart(): Promise<void>;
   stop(): Promise<void>;
   get<T = unknown>(path: string): Promise<T>;
+}
+
+/** The C-STORE destination config for a test Orthanc. */
+export function orthancDestination(orthanc: Orthanc, name = 'orthanc') {
+  return { name, type: 'dimse' as const, host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle };
 }
 
 export async function startOrthanc(opts: { aeTitle?: string } = {}): Promise<Orthanc> {
