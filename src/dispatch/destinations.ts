@@ -56,7 +56,8 @@ interface StoredObject {
  * byte-exact; a file without the identity a C-STORE needs is refused here with the reason.
  */
 function readStoredObject(path: string): StoredObject {
-  const file = readDicom(readFileSync(path));
+  const bytes = readFileSync(path);
+  const file = readDicom(bytes);
   if (!file.transferSyntaxFromMeta) throw new Error('no transfer syntax in the file meta: cannot send it as stored');
   const uid = (tag: number, metaTag: number, name: string) => {
     const v = (file.dataset.string(tag) ?? file.dataset.string(metaTag))?.replace(/[\0 ]+$/, '');
@@ -67,7 +68,7 @@ function readStoredObject(path: string): StoredObject {
     sopClassUid: uid(Tag.SOPClassUID, 0x00020002, 'SOP Class UID'),
     sopInstanceUid: uid(Tag.SOPInstanceUID, 0x00020003, 'SOP Instance UID'),
     transferSyntaxUid: file.transferSyntaxUid,
-    body: readFileSync(path).subarray(file.datasetOffset),
+    body: bytes.subarray(file.datasetOffset),
   };
 }
 
