@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * pmct-ich-node command line: serve | analyze | demo | send | build-models | migrate.
+ * pmct-ich-node command line: serve | analyze | demo | send | pull | benchmark | calibrate | build-models | migrate.
  * Logs and progress go to stderr; `analyze --json` prints only JSON on stdout.
  */
 import { Command, Option } from 'commander';
@@ -92,6 +92,44 @@ program
     });
     process.stdout.write(`${await res.text()}\n`);
     process.exitCode = res.status === 202 ? 0 : 1;
+  });
+
+program
+  .command('benchmark')
+  .description("the method study's Table 2 on your labelled cases: AUC (DeLong CI), Youden sensitivity/specificity, time, parameters, Spearman, ROC and scatter plots")
+  .requiredOption('--cases <csv|folder>', 'CSV case,label[,path] or a folder with positive/ and negative/ (one entry per case)')
+  .requiredOption('--models <manifest...>', 'model (or ensemble) manifests; each model is one row')
+  .option('--reader <csv>', "a reader's scores per case (CSV case,score, e.g. 1-5) for a DeLong test of each model against the reader")
+  .option('--out <folder>', 'where to write table.md, table.csv, correlations.csv, case-scores.csv, benchmark.json and SVG plots', 'benchmark-report')
+  .addOption(new Option('--rsna-fix', 'apply the RSNA 2019 12-bit intercept correction'))
+  .action(async (opts: { cases: string; models: string[]; reader?: string; out: string; rsnaFix?: boolean }) => {
+    const config = loadConfig(configPath());
+    const { runBenchmark } = await import('./qa/benchmark.js');
+    const { createProgress } = await import('./log/progress.js');
+    const report = await runBenchmark(opts, config, createLogger(config.log.level), createProgress());
+    const { readFileSync } = await import('node:fs');
+    process.stdout.write(readFileSync(`${opts.out}/table.md`, 'utf8'));
+    process.stderr.write(`benchmark: ${report.cases.scored} case(s), ${report.models.length} model(s); written to ${opts.out}/\n`);
+  });
+
+program
+  .command('calibrate')
+  .description('choose the decision threshold by the Youden index on labelled cases and write it into the manifest with its provenance')
+  .requiredOption('--cases <csv|folder>', 'CSV case,label[,path] or a folder with positive/ and negative/')
+  .option('--manifest <file>', 'ensemble or model manifest to calibrate (default: the configured one)')
+  .option('--out <file>', 'write the calibrated manifest here instead of in place')
+  .option('--dry-run', 'print the threshold without writing')
+  .addOption(new Option('--rsna-fix', 'apply the RSNA 2019 12-bit intercept correction'))
+  .action(async (opts: { cases: string; manifest?: string; out?: string; dryRun?: boolean; rsnaFix?: boolean }) => {
+    const config = loadConfig(configPath());
+    const { runCalibrate } = await import('./qa/calibrate.js');
+    const { createProgress } = await import('./log/progress.js');
+    const r = await runCalibrate(opts, config, createLogger(config.log.level), createProgress());
+    const p = r.threshold.provenance as { auc: number; sensitivity: number; specificity: number };
+    process.stdout.write(
+      `threshold ${r.threshold.value} (youden): sensitivity ${p.sensitivity.toFixed(3)}, specificity ${p.specificity.toFixed(3)}, AUC ${p.auc.toFixed(3)}; ${r.threshold.note}\n` +
+        (r.written ? `written to ${r.written}\n` : 'dry run: nothing written\n'),
+    );
   });
 
 program

@@ -128,7 +128,9 @@ export async function startNode(config: Config, logger: Logger): Promise<Running
     },
   });
   const api: RunningApi | undefined =
-    config.api.port === undefined ? undefined : await startApi(db, config.api, logger, { tmpDir: paths.tmp, commit }, config.pull);
+        config.api.port === undefined
+      ? undefined
+      : await startApi({ db, config, logger, ingest: { tmpDir: paths.tmp, commit }, outputsDir: paths.outputs, threshold: () => ensemble.threshold.value });
   recordEvent(db, 'node.started', `listening on ${config.receive.host}:${scp.port} as ${config.receive.aeTitle}`);
 
   // One job at a time: inference already uses every core; the loop drains the queue, then waits for a tick.

@@ -1,40 +1,21 @@
 /**
- * The node's HTTP API (express): `/health` for monitors, and outbox administration for staff with tokens. Tokens come
- * from config as SHA-256 hashes; `qa` may read, `admin` may also retry dead letters. Every change is recorded in the
- * events table with who made it and from where.
+ * The node's HTTP API (express): `/health` and `/metrics` for monitors, the QA routes and dashboard (qa-routes.ts,
+ * dashboard/), outbox administration, STOW-RS in and pull. Roles and the audit trail are in auth.ts; every change
+ * is also recorded in the events table with who made it and from where.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Config } from '../config/config.js';
+import { packageRoot, type Config } from '../config/config.js';
 import { nowIso, recordEvent, type Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { pullStudy } from '../receive/pull.js';
 import { multipartRelatedParts, storeInstance, stowResponse, type StowOutcome } from '../receive/stow.js';
 import { StoreStatus, type ReceivedObject } from '../receive/scp.js';
-
-type Role = 'qa' | 'admin' | 'sender';
-type Caller = { name: string; role: Role };
-
-function authenticate(tokens: Config['api']['tokens'], header: string | undefined): Caller | undefined {
-  const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
-  if (!token) return undefined;
-  const digest = createHash('sha256').update(token).digest();
-  const match = tokens.find((t) => timingSafeEqual(Buffer.from(t.sha256, 'hex'), digest));
-  return match ? { name: match.name, role: match.role } : undefined;
-}
-
-/** 401 without a valid token, 403 when the token's role is not among `roles`. */
-function requireRole(tokens: Config['api']['tokens'], ...roles: Role[]) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const caller = authenticate(tokens, req.get('authorization'));
-    if (!caller) return void res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'a valid bearer token is required' });
-    if (!roles.includes(caller.role)) return void res.status(403).json({ error: `role ${caller.role} may not do this` });
-    res.locals.caller = caller;
-    next();
-  };
-}
+import { callerOf, createAuth, noteAudit } from './auth.js';
+import { createMetrics } from './metrics.js';
+import { qaRoutes } from './qa-routes.js';
 
 export interface RunningApi {
   port: number;
@@ -47,17 +28,34 @@ export interface StowIngest {
   commit: (obj: ReceivedObject) => number;
 }
 
-export async function startApi(
-  db: Db,
-  api: Config['api'],
-  logger: Logger,
-  ingest: StowIngest,
-  pull: Config['pull'],
-): Promise<RunningApi> {
+export interface ApiContext {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  ingest: StowIngest;
+  outputsDir: string;
+  /** The threshold in use (the loaded ensemble's), for performance at the current threshold. */
+  threshold: () => number;
+}
+
+export async function startApi(ctx: ApiContext): Promise<RunningApi> {
+  const { db, logger, ingest } = ctx;
+  const { api, pull } = ctx.config;
   const app = express();
   app.disable('x-powered-by');
-  const anyRole = requireRole(api.tokens, 'qa', 'admin');
-  const adminOnly = requireRole(api.tokens, 'admin');
+  const auth = createAuth(db, api.tokens);
+  const anyRole = auth.allow('qa', 'admin');
+  const adminOnly = auth.allow('admin');
+  const metrics = createMetrics(db);
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+  // The dashboard only runs its own script: a DICOM string that slipped past escaping could still not execute.
+  const csp = "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  app.use('/dashboard', (_req, res, next) => (res.set('Content-Security-Policy', csp), next()), express.static(join(packageRoot(), 'dashboard'), { index: 'index.html' }));
+  app.get('/', (_req, res) => res.redirect('/dashboard/'));
+  app.use(qaRoutes({ db, config: ctx.config, outputsDir: ctx.outputsDir, threshold: ctx.threshold, auth }));
 
   app.get('/health', (_req, res) => {
     const queued = db.prepare(`SELECT COUNT(*) FROM dispatches WHERE state IN ('queued','sending')`).pluck().get() as number;
@@ -87,7 +85,8 @@ export async function startApi(
          WHERE state = 'dead' AND (@destination IS NULL OR destination = @destination)`,
       )
       .run({ now: nowIso(), destination }).changes;
-    const caller = res.locals.caller as Caller;
+    const caller = callerOf(res);
+    noteAudit(res, { target: 'dead letters', details: { destination, queued: changed } });
     recordEvent(db, 'api.dispatch.retry', `${caller.name} (${caller.role}) from ${req.ip} queued ${changed} dead letter(s) again`, {
       data: { destination, by: caller.name, from: req.ip },
     });
@@ -98,11 +97,11 @@ export async function startApi(
   // STOW-RS in: `sender` tokens (scanners, routers that speak DICOMweb) and admins may store.
   app.post(
     '/dicomweb/studies',
-    requireRole(api.tokens, 'sender', 'admin'),
+    auth.allow('sender', 'admin'),
     express.raw({ type: 'multipart/related', limit: '4gb' }),
     async (req, res, next) => {
       try {
-        const caller = res.locals.caller as Caller;
+        const caller = callerOf(res);
         if (!Buffer.isBuffer(req.body)) {
           return void res.status(415).json({ error: 'send multipart/related; type="application/dicom"' });
         }
@@ -116,6 +115,7 @@ export async function startApi(
           );
         }
         const failed = outcomes.filter((o) => o.status !== 0).length;
+        noteAudit(res, { target: 'STOW-RS store', details: { parts: outcomes.length, failed } });
         if (failed) logger.warn(`STOW-RS: ${failed} of ${outcomes.length} instance(s) not stored`, { by: caller.name, reasons: [...new Set(outcomes.map((o) => o.message).filter(Boolean))] });
         res
           .status(failed === 0 ? 200 : failed < outcomes.length ? 202 : 409)
@@ -129,10 +129,11 @@ export async function startApi(
   );
 
   // Pull mode: fetch a study from the configured DICOMweb source and analyse it like a received one.
-  app.post('/api/studies/:studyUid/analyze', requireRole(api.tokens, 'qa', 'admin'), async (req, res, next) => {
+  app.post('/api/studies/:studyUid/analyze', anyRole, async (req, res, next) => {
     if (!pull) return void res.status(409).json({ error: 'no pull source is configured (config key "pull")' });
     try {
-      const caller = res.locals.caller as Caller;
+      const caller = callerOf(res);
+      noteAudit(res, { target: `pull of study ${String(req.params.studyUid)}` });
       const r = await pullStudy(pull, String(req.params.studyUid), ingest);
       recordEvent(db, 'api.pull', `${caller.name} (${caller.role}) from ${req.ip} pulled ${r.instances} instance(s) in ${r.series} series`, {
         data: { by: caller.name, failed: r.failed.length },

@@ -225,7 +225,7 @@ export function delongTest(scoresA: readonly number[], scoresB: readonly number[
     (covariance(a.v10, a.v10) + covariance(b.v10, b.v10) - 2 * covariance(a.v10, b.v10)) / n1 +
     (covariance(a.v01, a.v01) + covariance(b.v01, b.v01) - 2 * covariance(a.v01, b.v01)) / n0;
   if (!(variance > 1e-15)) {
-    return { aucA, aucB, z: null, p: null, undefinedReason: 'the variance of the AUC difference is 0 (both rank every case pair alike), so no test can be given' };
+    return { aucA, aucB, z: null, p: null, undefinedReason: 'the DeLong variance of the AUC difference is 0 (each score separates the classes completely, or both order the cases alike), so no test can be given' };
   }
   const z = (aucA - aucB) / Math.sqrt(variance);
   return { aucA, aucB, z, p: 2 * (1 - normalCdf(Math.abs(z))), undefinedReason: null };

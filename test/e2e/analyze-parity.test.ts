@@ -5,11 +5,11 @@
  * two-model ensemble's case score within 1e-4 of infer.py (PyTorch).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CQ500, REPO, tempDir } from '../helpers/peers.js';
-import { hasPythonStack, py, REF } from '../helpers/python.js';
+import { hasPythonStack, py, REF, referenceModels } from '../helpers/python.js';
 
 
 interface AnalyzeJson {
@@ -37,29 +37,9 @@ describe.skipIf(!hasPythonStack)('analyze parity with the Python reference (CQ50
   beforeAll(() => {
     dir = tempDir('parity');
     py([join(REF, 'preprocess.py'), CQ500, '--out', join(dir, 'ref.npz'), '--jobs', '2']);
-    py([join(REF, 'make_models.py'), '--out', join(dir, 'models'), '--models', 'tiny_cnn,densenet201', '--calib', join(dir, 'ref.npz')]);
+    const manifests = referenceModels(join(dir, 'models'), ['tiny_cnn', 'densenet201'], join(dir, 'ref.npz'));
     py([join(REF, 'infer.py'), '--models', join(dir, 'models'), '--tensors', join(dir, 'ref.npz'), '--out', join(dir, 'ref.json')]);
     ref = JSON.parse(readFileSync(join(dir, 'ref.json'), 'utf8')) as RefResult;
-
-    // The node's manifests, written from the reference's models.json.
-    const models = JSON.parse(readFileSync(join(dir, 'models', 'models.json'), 'utf8')) as Record<string, { onnx: string; sha256: string; params: number }>;
-    const manifests = ['tiny_cnn', 'densenet201'].map((name) => {
-      const path = join(dir, 'models', `${name}.model.json`);
-      writeFileSync(
-        path,
-        JSON.stringify({
-          kind: 'model',
-          name,
-          version: `reference-${models[name]!.sha256.slice(0, 12)}`,
-          file: models[name]!.onnx,
-          sha256: models[name]!.sha256,
-          input: { name: 'input', size: [256, 256] },
-          output: { name: 'logits', kind: 'logit', index: 0 },
-          parameters: models[name]!.params,
-        }),
-      );
-      return path;
-    });
     const r = spawnSync(
       process.execPath,
       [join(REPO, 'dist/src/cli.js'), 'analyze', CQ500, '--json', '--models', ...manifests, '--tensors', join(dir, 'node.npy')],

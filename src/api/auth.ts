@@ -1,0 +1,71 @@
+/**
+ * Bearer-token roles and the audit trail. Tokens come from config as SHA-256 hashes. Every request to a protected
+ * route is written to `audit_log` once answered: who (token name and role), when, from where, what (method, path,
+ * target, details) and the HTTP status; requests without a valid token or with the wrong role are recorded as
+ * `denied`. The table is append-only (migration 005), so nothing in it can be changed through the API.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Config } from '../config/config.js';
+import { nowIso, type Db } from '../db/database.js';
+
+export type Role = Config['api']['tokens'][number]['role'];
+export type Caller = { name: string; role: Role };
+
+function authenticate(tokens: Config['api']['tokens'], header: string | undefined): Caller | undefined {
+  const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+  if (!token) return undefined;
+  const digest = createHash('sha256').update(token).digest();
+  const match = tokens.find((t) => timingSafeEqual(Buffer.from(t.sha256, 'hex'), digest));
+  return match ? { name: match.name, role: match.role } : undefined;
+}
+
+/** What a handler tells the audit trail about the request it served (set on `res.locals.audit`). */
+export interface AuditNote {
+  target?: string;
+  details?: unknown;
+}
+
+export function noteAudit(res: Response, note: AuditNote): void {
+  res.locals.audit = { ...(res.locals.audit as AuditNote | undefined), ...note };
+}
+
+export function callerOf(res: Response): Caller {
+  return res.locals.caller as Caller;
+}
+
+export function createAuth(db: Db, tokens: Config['api']['tokens']) {
+  const insert = db.prepare(
+    `INSERT INTO audit_log (at, actor, role, source, action, method, path, status, target, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const record = (req: Request, caller: Caller | undefined, action: 'read' | 'change' | 'denied', status: number, note: AuditNote = {}) =>
+    insert.run(
+      nowIso(),
+      caller?.name ?? 'anonymous',
+      caller?.role ?? null,
+      req.ip ?? req.socket.remoteAddress ?? null,
+      action,
+      req.method,
+      req.originalUrl,
+      status,
+      note.target ?? null,
+      note.details === undefined ? null : JSON.stringify(note.details),
+    );
+
+  /** 401 without a valid token, 403 when its role is not among `roles`; either way, and every answered request, audited. */
+  const allow =
+    (...roles: Role[]) =>
+    (req: Request, res: Response, next: NextFunction) => {
+      const caller = authenticate(tokens, req.get('authorization'));
+      if (!caller || !roles.includes(caller.role)) {
+        const status = caller ? 403 : 401;
+        record(req, caller, 'denied', status);
+        if (!caller) res.set('WWW-Authenticate', 'Bearer');
+        return void res.status(status).json({ error: caller ? `role ${caller.role} may not do this` : 'a valid bearer token is required' });
+      }
+      res.locals.caller = caller;
+      res.once('finish', () => record(req, caller, req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'change', res.statusCode, res.locals.audit as AuditNote | undefined));
+      next();
+    };
+  return { allow };
+}
