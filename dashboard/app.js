@@ -104,8 +104,8 @@ async function showCase(id) {
   const current = c.results.filter((r) => r.supersededBy === null);
   const images = el('div', { class: 'slices' });
   for (const o of c.outputs.filter((o) => o.kind === 'sc')) {
-    const img = el('img', { alt: `key slice ${o.idx + 1}`, 'data-output': o.id });
-    images.append(el('figure', {}, img, el('figcaption', {}, `Key slice ${o.idx + 1} (result ${o.resultId})`)));
+    const img = el('img', { alt: `key slice ${o.idx}`, 'data-output': o.id });
+    images.append(el('figure', {}, img, el('figcaption', {}, `Key slice ${o.idx} (result ${o.resultId})`)));
     api(`/api/cases/${c.id}/images/${o.id}.png`)
       .then((r) => r.blob())
       .then((b) => (img.src = URL.createObjectURL(b)))
@@ -184,10 +184,12 @@ function chart(width, height, title, xLabel, yLabel) {
   return { svg, box };
 }
 
+// Points are also marked when there are few of them (one month, a one-slice series), where a line alone is invisible.
 function polyline(svg, box, pts, xr, yr, attrs) {
   const sx = (v) => box.x0 + ((v - xr[0]) / (xr[1] - xr[0] || 1)) * box.w;
   const sy = (v) => box.y0 + box.h - ((v - yr[0]) / (yr[1] - yr[0] || 1)) * box.h;
   svg.append(svgEl('polyline', { fill: 'none', 'stroke-width': 2, ...attrs, points: pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ') }));
+  if (pts.length <= 40 && !attrs['stroke-dasharray']) for (const [x, y] of pts) svg.append(svgEl('circle', { cx: sx(x).toFixed(1), cy: sy(y).toFixed(1), r: 3, fill: attrs.stroke }));
 }
 
 function sliceChart(r) {
@@ -209,7 +211,7 @@ async function showPerformance(params) {
   const series = [['auc', '#1f77b4'], ['sensitivity', '#d62728'], ['specificity', '#2ca02c']];
   series.forEach(([key, color], k) => {
     const pts = p.monthly.map((m, i) => [i, m[key]]).filter(([, v]) => v !== null);
-    if (pts.length) polyline(drift.svg, drift.box, pts.length === 1 ? [pts[0], [pts[0][0] + 0.05, pts[0][1]]] : pts, [0, Math.max(1, months.length - 1)], [0, 1], { stroke: color, class: `drift-${key}` });
+    if (pts.length) polyline(drift.svg, drift.box, pts, [0, Math.max(1, months.length - 1)], [0, 1], { stroke: color, class: `drift-${key}` });
     drift.svg.append(svgEl('text', { x: drift.box.x0 + 8, y: drift.box.y0 + 14 + 14 * k, 'font-size': 11, fill: color }, key));
   });
   months.forEach((m, i) => drift.svg.append(svgEl('text', { x: drift.box.x0 + (i / Math.max(1, months.length - 1)) * drift.box.w, y: drift.box.y0 + drift.box.h + 14, 'font-size': 10, 'text-anchor': 'middle' }, m)));

@@ -101,7 +101,7 @@ function markdown(r: BenchmarkReport, title: string): string {
     ...r.models.map(
       (m) =>
         `| ${m.model}${m.baseline ? ' (baseline)' : ''} | ${aucText(m.auc)} | ${f3(m.youden?.sensitivity)} | ${f3(m.youden?.specificity)} | ` +
-        `${m.youden ? m.youden.threshold.toPrecision(4) : 'n/a'} | ${m.inferenceMsPerSlice.toFixed(2)} | ${m.inferenceSeconds.toFixed(2)} | ${m.parametersOnnx.toLocaleString('en-US')} | ${m.trainingSeconds ?? 'n/a'} |`,
+        `${m.youden ? m.youden.threshold.toPrecision(4) : 'n/a'} | ${m.inferenceMsPerSlice.toFixed(2)} | ${m.inferenceSeconds.toFixed(2)} | ${m.parametersOnnx.toLocaleString('en-US')}${m.parametersDeclared !== null && m.parametersDeclared !== m.parametersOnnx ? ` (manifest: ${m.parametersDeclared.toLocaleString('en-US')})` : ''} | ${m.trainingSeconds ?? 'n/a'} |`,
     ),
   ];
   if (r.reader) lines.push(`| Reader | ${aucText(r.reader.auc)} | | | | | | | |`);

@@ -172,7 +172,7 @@ function delongUndefined(labels: readonly boolean[], variance?: number): string 
   const n1 = labels.filter(Boolean).length;
   const n0 = labels.length - n1;
   if (n1 < 2 || n0 < 2) return `needs at least 2 positive and 2 negative cases (has ${n1} and ${n0})`;
-  if (variance !== undefined && !(variance > 0)) return 'the DeLong variance is 0 (every case pair is ordered the same way), so no interval can be given';
+  if (variance !== undefined && !(variance > 0)) return 'the DeLong variance is 0 (the score orders every positive-negative pair alike: complete separation, or all tied), so no interval can be given';
   return null;
 }
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/service.js';
 import { startTestNode, storescu } from '../helpers/node.js';
 import { CQ500, DATA, PHANTOM, tempDir, waitFor } from '../helpers/peers.js';
-import { hasPythonStack, hasScipyStack, knownAnswers, referenceModels, rsnaCopies } from '../helpers/python.js';
+import { hasPythonStack, hasScipyStack, knownAnswers, py, REF, referenceModels, rsnaCopies } from '../helpers/python.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MARKUP = '<img src=x onerror=window.pwned=1>^Test';
@@ -47,9 +47,10 @@ describe.skipIf(!hasPythonStack || !hasScipyStack)('QA: cases, ground truth, liv
 
   beforeAll(async () => {
     dir = tempDir('qa-e2e');
-    // The reference's tiny CNN (random weights, fixed seed) as the node's model: scores that mix the classes, so the
-    // statistics below are not all at their edge values.
-    const [tiny] = referenceModels(join(dir, 'models'), ['tiny_cnn']);
+    // The reference's tiny CNN (random weights, fixed seed, batch norm calibrated on CQ500) as the node's model: its
+    // scores mix the classes, so the statistics below are not at their edge values (the baseline's AUC here is 0).
+    py([join(REF, 'preprocess.py'), CQ500, '--out', join(dir, 'calib.npz'), '--jobs', '2']);
+    const [tiny] = referenceModels(join(dir, 'models'), ['tiny_cnn'], join(dir, 'calib.npz'));
     node = await startTestNode(join(dir, 'node'), {
       imaging: { rsnaFix: true },
       inference: { models: [tiny] },
