@@ -16,7 +16,7 @@ import type { Progress } from '../log/progress.js';
 import { loadLabelledCases, loadReaderScores } from './labelled-cases.js';
 import { rocSvg, scatterSvg } from './plots.js';
 import { scoreLabelledCases, type ScoredCase } from './score-cases.js';
-import { aucWithCi, delongTest, rocPoints, spearman, youden, type AucWithCi, type DelongTest } from './stats.js';
+import { aucWithCi, delongCaution, delongTest, rocPoints, spearman, youden, type AucWithCi, type DelongTest } from './stats.js';
 
 export interface BenchmarkOptions {
   cases: string;
@@ -132,6 +132,8 @@ export async function runBenchmark(opts: BenchmarkOptions, config: Config, logge
   const notes: string[] = [];
   const both = positives > 0 && negatives > 0;
   if (!both) notes.push(`ROC AUC, Youden threshold and DeLong need positive and negative cases (have ${positives} and ${negatives})`);
+  const caution = both ? delongCaution(positives, negatives) : null;
+  if (caution) notes.push(caution);
 
   let readerScores: number[] | undefined;
   if (reader) {

@@ -5,7 +5,7 @@
  */
 import type { Db } from '../db/database.js';
 import { listCases, type CaseFilters } from './cases.js';
-import { aucWithCi, confusionAt, rocPoints, youden, type AucWithCi, type Confusion } from './stats.js';
+import { aucWithCi, confusionAt, delongCaution, rocPoints, youden, type AucWithCi, type Confusion } from './stats.js';
 
 export interface Performance {
   filters: { from: string | null; to: string | null; ensemble: string | null };
@@ -36,6 +36,8 @@ export function computePerformance(db: Db, f: Pick<CaseFilters, 'from' | 'to' | 
   if (!both) notes.push(`ROC AUC and the Youden threshold need positive and negative cases (have ${positives} and ${negatives})`);
   const auc = both ? aucWithCi(scores, labels) : null;
   if (auc?.undefinedReason) notes.push(`DeLong 95% CI not given: ${auc.undefinedReason}`);
+  const caution = both ? delongCaution(positives, negatives) : null;
+  if (caution) notes.push(caution);
   const y = both ? youden(scores, labels) : null;
 
   const months = new Map<string, number[]>();

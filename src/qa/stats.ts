@@ -176,6 +176,11 @@ function delongUndefined(labels: readonly boolean[], variance?: number): string 
   return null;
 }
 
+/** DeLong's interval is asymptotic: below about 10 cases per class it is a rough guide, and reports should say so. */
+export function delongCaution(n1: number, n0: number): string | null {
+  return Math.min(n1, n0) < 10 ? `only ${n1} positive and ${n0} negative case(s): DeLong intervals and tests are asymptotic and unreliable at this size` : null;
+}
+
 export interface AucWithCi {
   auc: number;
   n1: number;
