@@ -64,7 +64,12 @@ export function createAuth(db: Db, tokens: Config['api']['tokens']) {
         return void res.status(status).json({ error: caller ? `role ${caller.role} may not do this` : 'a valid bearer token is required' });
       }
       res.locals.caller = caller;
-      res.once('finish', () => record(req, caller, req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'change', res.statusCode, res.locals.audit as AuditNote | undefined));
+      // 'close' fires for answered and aborted requests alike, so a client that hangs up mid-answer is recorded too.
+      res.once('close', () => {
+        const note = (res.locals.audit as AuditNote | undefined) ?? {};
+        const aborted = !res.writableFinished;
+        record(req, caller, req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'change', res.statusCode, aborted ? { ...note, details: { ...(note.details as object), aborted: true } } : note);
+      });
       next();
     };
   return { allow };

@@ -3,6 +3,7 @@
  * audit trail and the running configuration. Patient data leaves only through these routes, and each request is
  * audited (auth.ts).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { Router, json, type Request, type Response } from 'express';
@@ -120,7 +121,9 @@ export function qaRoutes(ctx: { db: Db; config: Config; outputsDir: string; thre
       )
       .get(Number(req.params.outputId), id) as { path: string } | undefined;
     if (!out) return void res.status(404).json({ error: `case ${id} has no key-slice image ${String(req.params.outputId)}` });
-    res.type('image/png').set('Cache-Control', 'no-store').send(secondaryCaptureToPng(join(ctx.outputsDir, out.path)));
+    const file = join(ctx.outputsDir, out.path);
+    if (!existsSync(file)) return void res.status(410).json({ error: `the image file of output ${String(req.params.outputId)} is no longer on disk` });
+    res.type('image/png').set('Cache-Control', 'no-store').send(secondaryCaptureToPng(file));
   });
 
   r.put('/api/cases/:id/ground-truth', qa, json({ limit: '64kb' }), (req, res) => {
