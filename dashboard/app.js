@@ -36,6 +36,8 @@ async function api(path, init = {}) {
 }
 const getJson = async (path) => (await api(path)).json();
 
+// DICOM DA (YYYYMMDD) shown as YYYY-MM-DD; anything else as it is.
+const dicomDate = (d) => (/^\d{8}$/.test(d ?? '') ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : (d ?? ''));
 const fmt = (v, digits = 3) => (v === null || v === undefined ? 'n/a' : typeof v === 'number' ? v.toFixed(digits) : String(v));
 const table = (headers, rows, rowAttrs = () => ({})) =>
   el('table', {}, el('thead', {}, el('tr', {}, headers.map((h) => el('th', {}, h)))), el('tbody', {}, rows.map((r, i) => el('tr', rowAttrs(i), r.map((c) => el('td', {}, c))))));
@@ -79,7 +81,7 @@ async function showCases(params) {
     String(c.id),
     c.patientName ?? '',
     c.patientId ?? '',
-    c.studyDate ?? '',
+    dicomDate(c.studyDate),
     c.analysedAt.replace('T', ' ').slice(0, 19),
     fmt(c.score),
     el('span', { class: c.decision }, c.decision),
@@ -114,7 +116,8 @@ async function showCase(id) {
   const gtForm = el(
     'form',
     { id: 'ground-truth' },
-    el('label', {}, 'Autopsy finding ', el('select', { name: 'hemorrhage' }, el('option', { value: 'true' }, 'hemorrhage'), el('option', { value: 'false' }, 'no hemorrhage'))),
+    // No default: a finding is entered on purpose (entries are kept for good; a correction is a new entry).
+    el('label', {}, 'Autopsy finding ', el('select', { name: 'hemorrhage', required: true }, el('option', { value: '' }, 'choose…'), el('option', { value: 'true' }, 'hemorrhage'), el('option', { value: 'false' }, 'no hemorrhage'))),
     el('label', {}, ' subtypes ', el('input', { name: 'subtypes', placeholder: 'e.g. subdural, subarachnoid' })),
     el('label', {}, ' autopsy date ', el('input', { name: 'autopsyDate', type: 'date' })),
     el('label', {}, ' note ', el('input', { name: 'note' })),
@@ -135,7 +138,7 @@ async function showCase(id) {
     figures([
       ['Patient ID', c.patientId],
       ['Accession', c.accessionNumber],
-      ['Study date', c.studyDate],
+      ['Study date', dicomDate(c.studyDate)],
       ['Study UID', c.studyUid],
       ['Score', fmt(c.score, 4)],
       ['Decision', el('span', { class: c.decision }, c.decision)],
@@ -152,7 +155,7 @@ async function showCase(id) {
       c.results.map((r) => [String(r.id), r.status, `${r.ensembleName}@${r.ensembleVersion}`, fmt(r.caseScore, 4), r.decision ?? '', `${fmt(r.threshold, 4)} (${r.thresholdMethod})`, String(r.sliceCount), r.supersededBy ?? '', r.createdAt]),
     ),
     el('h3', {}, 'Slice probabilities'),
-    ...current.map((r) => sliceChart(r)),
+    ...current.filter((r) => r.slices.length).map((r) => sliceChart(r)),
     el('h3', {}, 'Skipped files'),
     table(['Code', 'Kind', 'Message', 'SOP Instance UID'], c.skipped.map((s) => [s.code, s.kind, s.message, s.sopInstanceUid ?? ''])),
     el('h3', {}, 'Outputs and deliveries'),
@@ -181,6 +184,8 @@ function chart(width, height, title, xLabel, yLabel) {
   const pad = 36;
   const box = { x0: pad, y0: 24, w: width - pad - 12, h: height - 24 - pad };
   svg.append(svgEl('rect', { x: box.x0, y: box.y0, width: box.w, height: box.h, fill: 'none', stroke: '#888' }));
+  // Every chart here has 0..1 on its y axis.
+  for (const v of [0, 0.5, 1]) svg.append(svgEl('text', { x: box.x0 - 4, y: box.y0 + box.h - v * box.h + 4, 'text-anchor': 'end', 'font-size': 10 }, v));
   return { svg, box };
 }
 
@@ -204,6 +209,7 @@ async function showPerformance(params) {
   const roc = chart(360, 360, 'ROC curve', '1 - specificity', 'sensitivity');
   roc.svg.id = 'roc-chart';
   polyline(roc.svg, roc.box, [[0, 0], [1, 1]], [0, 1], [0, 1], { stroke: '#bbb', 'stroke-dasharray': '4 4' });
+  for (const v of [0, 0.5, 1]) roc.svg.append(svgEl('text', { x: roc.box.x0 + v * roc.box.w, y: roc.box.y0 + roc.box.h + 12, 'text-anchor': 'middle', 'font-size': 10 }, v));
   if (p.roc.length) polyline(roc.svg, roc.box, p.roc.map((q) => [q.fpr, q.tpr]), [0, 1], [0, 1], { stroke: '#1f77b4', class: 'roc-curve' });
   const drift = chart(520, 360, 'Performance by month of analysis', 'month', 'value');
   drift.svg.id = 'drift-chart';
@@ -217,8 +223,18 @@ async function showPerformance(params) {
   months.forEach((m, i) => drift.svg.append(svgEl('text', { x: drift.box.x0 + (i / Math.max(1, months.length - 1)) * drift.box.w, y: drift.box.y0 + drift.box.h + 14, 'font-size': 10, 'text-anchor': 'middle' }, m)));
   const a = p.auc;
   const m = p.atThreshold;
+  const form = el('form', { class: 'filters', id: 'performance-filters' });
+  for (const [name, label, type] of [['from', 'Analysed from', 'date'], ['to', 'to', 'date'], ['ensemble', 'Ensemble (name or name@version)', 'text'], ['threshold', 'Threshold (default: in use)', 'number']]) {
+    form.append(el('label', {}, label, el('input', { name, type, step: type === 'number' ? '0.001' : undefined, value: params.get(name) ?? '' })));
+  }
+  form.append(el('button', { type: 'submit' }, 'Apply'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    location.hash = `performance?${new URLSearchParams([...new FormData(form)].filter(([, v]) => v !== ''))}`;
+  });
   view.replaceChildren(
     el('h2', {}, 'Performance on cases with autopsy ground truth'),
+    form,
     figures([
       ['Cases', `${p.cases} (${p.positives} positive, ${p.negatives} negative); ${p.awaitingGroundTruth} awaiting ground truth`],
       ['ROC AUC', a ? `${fmt(a.auc)}${a.ci95 ? ` (95% CI ${fmt(a.ci95[0])}-${fmt(a.ci95[1])}, DeLong)` : ` (CI undefined: ${a.undefinedReason})`}` : 'n/a'],
@@ -238,7 +254,18 @@ function showError(e) {
 
 async function route() {
   errorBox.textContent = '';
-  if (!token()) return;
+  const who = document.getElementById('who');
+  if (!token()) {
+    who.replaceChildren();
+    return;
+  }
+  try {
+    const me = await getJson('/api/whoami');
+    who.replaceChildren(`signed in as ${me.name} (${me.role}) `, el('button', { type: 'button', id: 'logout', onclick: logout }, 'Sign out'));
+  } catch (e) {
+    who.replaceChildren();
+    return showError(e);
+  }
   const [path, query] = location.hash.slice(1).split('?');
   const params = new URLSearchParams(query ?? '');
   try {
@@ -248,6 +275,12 @@ async function route() {
   } catch (e) {
     showError(e);
   }
+}
+
+function logout() {
+  sessionStorage.removeItem('pmct-token');
+  view.replaceChildren(el('p', {}, 'Enter an API token to start.'));
+  route();
 }
 
 document.getElementById('login').addEventListener('submit', (e) => {

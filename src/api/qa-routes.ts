@@ -10,26 +10,33 @@ import { Router, json, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/database.js';
-import { caseDetail, listCases, type CaseFilters, type CaseSummary } from '../qa/cases.js';
+import { caseDetail, isCase, listCases, type CaseFilters, type CaseSummary } from '../qa/cases.js';
 import { GroundTruthInputSchema, recordGroundTruth } from '../qa/ground-truth.js';
 import { computePerformance } from '../qa/performance.js';
 import { callerOf, noteAudit, type createAuth } from './auth.js';
 import { secondaryCaptureToPng } from './key-slice-png.js';
 
-const dateOrTime = z.string().regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?$/, 'an ISO date (YYYY-MM-DD) or UTC timestamp');
+/** A real calendar date (2026-02-30 is refused, not rolled over) or a UTC timestamp. */
+const dateOrTime = z.string().refine((v) => {
+  const m = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?$/.exec(v);
+  const t = m && Date.parse(m[2] ? (v.endsWith('Z') ? v : `${v}Z`) : `${v}T00:00:00Z`);
+  return !!m && Number.isFinite(t) && new Date(t!).toISOString().slice(0, 10) === m[1];
+}, 'an ISO date (YYYY-MM-DD) or UTC timestamp (YYYY-MM-DDThh:mm[:ss]Z)');
+/** Query numbers: an empty value means "not given" (z.coerce would make it 0). */
+const queryNumber = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 const score = z.coerce.number().min(0).max(1);
 const FiltersSchema = z
   .object({
     from: dateOrTime.optional(),
     to: dateOrTime.optional(),
     decision: z.enum(['present', 'absent', 'none']).optional(),
-    minScore: score.optional(),
-    maxScore: score.optional(),
+    minScore: queryNumber(score),
+    maxScore: queryNumber(score),
     ensemble: z.string().min(1).optional(),
     dispatch: z.enum(['queued', 'sending', 'delivered', 'dead']).optional(),
     groundTruth: z.enum(['yes', 'no', 'missing']).optional(),
-    limit: z.coerce.number().int().min(1).max(10000).optional(),
-    offset: z.coerce.number().int().min(0).optional(),
+    limit: queryNumber(z.coerce.number().int().min(1).max(10000)),
+    offset: queryNumber(z.coerce.number().int().min(0)),
   })
   .strict();
 
@@ -61,13 +68,27 @@ const CSV_COLUMNS: [keyof CaseSummary | 'delivered' | 'dead', string][] = [
 /** Spreadsheets run cells that start with = + - @ as formulas; DICOM headers are not to be trusted that far. */
 const defuse = (v: unknown) => (typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 
+/** Ids in paths: plain positive decimal integers only (not 0x2, 1e0 or 12.0). */
+function pathId(value: string | undefined, what: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(value ?? '')) throw new BadRequest(`${what} ${String(value)} is not a positive integer`);
+  return Number(value);
+}
+
 /** Redacts secrets from the running configuration for the admin view. */
 function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, /sha256|secret|password|bearer/i.test(k) ? '[redacted]' : redact(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, /sha256|secret|password|bearer/i.test(k) ? '[redacted]' : k === 'url' && typeof v === 'string' ? withoutQuery(v) : redact(v)]),
+    );
   }
   return value;
+}
+
+/** A URL's query can carry an API key (webhooks often do): shown as `?[redacted]`. */
+function withoutQuery(u: string): string {
+  const url = new URL(u);
+  return url.search ? `${url.origin}${url.pathname}?[redacted]` : u;
 }
 
 export function qaRoutes(ctx: { db: Db; config: Config; outputsDir: string; threshold: () => number; auth: ReturnType<typeof createAuth> }): Router {
@@ -75,6 +96,8 @@ export function qaRoutes(ctx: { db: Db; config: Config; outputsDir: string; thre
   const r = Router();
   const qa = auth.allow('qa', 'admin');
   const admin = auth.allow('admin');
+  // Patient data: never cached by a browser or proxy, never sniffed into another type.
+  r.use('/api', (_req, res, next) => (res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }), next()));
 
   r.get('/api/cases', qa, (req, res) => {
     const filters = parseQuery(FiltersSchema, req) as CaseFilters;
@@ -94,14 +117,11 @@ export function qaRoutes(ctx: { db: Db; config: Config; outputsDir: string; thre
     res
       .type('text/csv; charset=utf-8')
       .attachment('cases.csv')
-      .send(stringify([CSV_COLUMNS.map(([, h]) => h), ...rows]));
+      // The byte-order mark makes spreadsheet programs read the file as UTF-8 (names such as Müller, 山田).
+      .send('\ufeff' + stringify([CSV_COLUMNS.map(([, h]) => h), ...rows]));
   });
 
-  const studyId = (req: Request) => {
-    const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id) || id < 1) throw new BadRequest(`case id ${String(req.params.id)} is not a positive integer`);
-    return id;
-  };
+  const studyId = (req: Request) => pathId(req.params.id as string | undefined, 'case id');
 
   r.get('/api/cases/:id', qa, (req, res) => {
     const id = studyId(req);
@@ -113,37 +133,44 @@ export function qaRoutes(ctx: { db: Db; config: Config; outputsDir: string; thre
 
   r.get('/api/cases/:id/images/:outputId.png', qa, (req, res) => {
     const id = studyId(req);
-    noteAudit(res, { target: `case ${id} image ${String(req.params.outputId)}` });
+    const outputId = pathId(req.params.outputId as string | undefined, 'image id');
+    noteAudit(res, { target: `case ${id} image ${outputId}` });
     const out = db
       .prepare(
         `SELECT o.path FROM outputs o JOIN results r ON r.id = o.result_id JOIN series se ON se.id = r.series_id
          WHERE o.id = ? AND se.study_id = ? AND o.kind = 'sc'`,
       )
-      .get(Number(req.params.outputId), id) as { path: string } | undefined;
-    if (!out) return void res.status(404).json({ error: `case ${id} has no key-slice image ${String(req.params.outputId)}` });
+      .get(outputId, id) as { path: string } | undefined;
+    if (!out) return void res.status(404).json({ error: `case ${id} has no key-slice image ${outputId}` });
     const file = join(ctx.outputsDir, out.path);
-    if (!existsSync(file)) return void res.status(410).json({ error: `the image file of output ${String(req.params.outputId)} is no longer on disk` });
+    if (!existsSync(file)) return void res.status(410).json({ error: `the image file of output ${outputId} is no longer on disk` });
     res.type('image/png').set('Cache-Control', 'no-store').send(secondaryCaptureToPng(file));
   });
 
   r.put('/api/cases/:id/ground-truth', qa, json({ limit: '64kb' }), (req, res) => {
     const id = studyId(req);
+    if (!req.is('application/json')) return void res.status(415).json({ error: 'send the finding as JSON (Content-Type: application/json)' });
     const parsed = GroundTruthInputSchema.safeParse(req.body);
     noteAudit(res, { target: `case ${id} ground truth`, details: req.body as unknown });
     if (!parsed.success) return void res.status(400).json({ error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
-    if (!db.prepare('SELECT 1 FROM studies WHERE id = ?').get(id)) return void res.status(404).json({ error: `no case ${id}` });
+    if (!isCase(db, id)) return void res.status(404).json({ error: `no case ${id}` });
     res.status(201).json(recordGroundTruth(db, id, parsed.data, callerOf(res).name));
   });
 
   r.get('/api/qa/performance', qa, (req, res) => {
-    const q = parseQuery(z.object({ from: dateOrTime.optional(), to: dateOrTime.optional(), ensemble: z.string().min(1).optional(), threshold: score.optional() }).strict(), req);
+    const q = parseQuery(z.object({ from: dateOrTime.optional(), to: dateOrTime.optional(), ensemble: z.string().min(1).optional(), threshold: queryNumber(score) }).strict(), req);
     noteAudit(res, { target: 'performance', details: q });
     res.json({ threshold: q.threshold ?? ctx.threshold(), ...computePerformance(db, q, q.threshold ?? ctx.threshold()) });
   });
 
+  // Who the token is: the dashboard shows it; no patient data, so not audited beyond the usual record.
+  r.get('/api/whoami', auth.allow('qa', 'admin', 'sender'), (_req, res) => {
+    res.json(callerOf(res));
+  });
+
   r.get('/api/audit', admin, (req, res) => {
     const q = parseQuery(
-      z.object({ actor: z.string().optional(), action: z.enum(['read', 'change', 'denied']).optional(), from: dateOrTime.optional(), limit: z.coerce.number().int().min(1).max(10000).default(500) }).strict(),
+      z.object({ actor: z.string().optional(), action: z.enum(['read', 'change', 'denied']).optional(), from: dateOrTime.optional(), limit: queryNumber(z.coerce.number().int().min(1).max(10000)) }).strict(),
       req,
     );
     noteAudit(res, { target: 'audit log', details: q });
@@ -154,7 +181,7 @@ export function qaRoutes(ctx: { db: Db; config: Config; outputsDir: string; thre
            WHERE (@actor IS NULL OR actor = @actor) AND (@action IS NULL OR action = @action) AND (@from IS NULL OR at >= @from)
            ORDER BY id DESC LIMIT @limit`,
         )
-        .all({ actor: q.actor ?? null, action: q.action ?? null, from: q.from ?? null, limit: q.limit })
+        .all({ actor: q.actor ?? null, action: q.action ?? null, from: q.from ?? null, limit: q.limit ?? 500 })
         .map((row) => ({ ...(row as object), details: (row as { details: string | null }).details && JSON.parse((row as { details: string }).details) })),
     );
   });

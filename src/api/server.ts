@@ -106,6 +106,7 @@ export async function startApi(ctx: ApiContext): Promise<RunningApi> {
           return void res.status(415).json({ error: 'send multipart/related; type="application/dicom"' });
         }
         const parts = multipartRelatedParts(req.body, req.get('content-type') ?? '');
+        if (parts.length === 0) return void res.status(400).json({ error: 'the multipart/related body has no parts' });
         const outcomes: StowOutcome[] = [];
         for (const p of parts) {
           outcomes.push(
@@ -148,8 +149,12 @@ export async function startApi(ctx: ApiContext): Promise<RunningApi> {
     }
   });
 
+  app.use(['/api', '/dicomweb'], (req, res) => void res.status(404).json({ error: `no route ${req.method} ${req.originalUrl}` }));
+
   // Errors answer JSON and go to the log; express's default would answer an HTML page with the stack.
-  app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: Error & { status?: number; expose?: boolean }, _req: Request, res: Response, _next: NextFunction) => {
+    // body-parser's own errors (malformed JSON, too large, bad encoding) are the client's: their 4xx and message.
+    if (err.expose && err.status && err.status >= 400 && err.status < 500) return void res.status(err.status).json({ error: err.message });
     logger.error(`API error: ${err.message}`);
     res.status(500).json({ error: 'internal error; see the node log' });
   });

@@ -39,6 +39,13 @@ describe('config', () => {
     expect(() => parseConfig({ destinations: [d, d] })).toThrow(/"pacs" is used twice/);
   });
 
+  it('refuses credentials inside a URL (they would reach delivery errors, logs and the API); auth takes them', () => {
+    const stow = { name: 'pacs', type: 'stow-rs', url: 'http://svc:Passw0rd@127.0.0.1:8042/dicom-web' };
+    expect(() => parseConfig({ destinations: [stow] })).toThrow(/destinations\.0\.url: put credentials in "auth", not in the URL/);
+    expect(() => parseConfig({ pull: { url: 'https://u:p@pacs.example/dicom-web' } })).toThrow(/pull\.url: put credentials/);
+    expect(parseConfig({ destinations: [{ ...stow, url: 'http://127.0.0.1:8042/dicom-web', auth: { user: 'svc', password: 'Passw0rd' } }] }).destinations[0]).toMatchObject({ auth: { user: 'svc' } });
+  });
+
   it('says which file is not YAML', () => {
     const path = join(dir, 'broken.yaml');
     writeFileSync(path, 'receive: [port: 104\n');

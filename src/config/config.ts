@@ -9,6 +9,15 @@ import { parse as parseYaml } from 'yaml';
 import cron from 'node-cron';
 import { z } from 'zod';
 
+/**
+ * An http(s) URL without credentials in it: a user:password@ part would reach delivery errors, logs and the API's
+ * dispatch listings; credentials go in the destination's `auth` instead.
+ */
+const httpUrl = z.url({ protocol: /^https?$/ }).refine((u) => {
+  const url = new URL(u);
+  return !url.username && !url.password;
+}, 'put credentials in "auth", not in the URL');
+
 /** The package root (works from src/ under vitest and from dist/src/ when built). */
 export function packageRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -39,7 +48,7 @@ const StowRsDestination = z.object({
   name: z.string().min(1),
   type: z.literal('stow-rs'),
   /** DICOMweb base URL (e.g. https://pacs.example/dicom-web); objects are POSTed to `${url}/studies`. */
-  url: z.url({ protocol: /^https?$/ }),
+  url: httpUrl,
   /** Optional credentials: a bearer token, or basic auth (user/password). */
   auth: z
     .union([z.object({ bearer: z.string().min(1) }), z.object({ user: z.string().min(1), password: z.string() })])
@@ -111,7 +120,7 @@ export const ConfigSchema = z
     flags: z
       .object({
         /** JSON webhooks, signed: header X-PMCT-Signature = "sha256=" + hex HMAC-SHA256 of the body with `secret`. */
-        webhooks: z.array(z.object({ name: z.string().min(1), url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16) })).default([]),
+        webhooks: z.array(z.object({ name: z.string().min(1), url: httpUrl, secret: z.string().min(16) })).default([]),
         /** HL7 v2.5 ORU^R01 over MLLP to a RIS or interface engine; delivered when it answers ACK (MSA-1 AA or CA). */
         hl7: z
           .array(
@@ -137,7 +146,7 @@ export const ConfigSchema = z
     /** Pull mode: the DICOMweb service (QIDO-RS/WADO-RS) that studies to analyse are fetched from. */
     pull: z
       .object({
-        url: z.url({ protocol: /^https?$/ }),
+        url: httpUrl,
         auth: z
           .union([z.object({ bearer: z.string().min(1) }), z.object({ user: z.string().min(1), password: z.string() })])
           .optional(),

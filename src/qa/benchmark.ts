@@ -15,7 +15,7 @@ import type { Logger } from '../log/logger.js';
 import type { Progress } from '../log/progress.js';
 import { loadLabelledCases, loadReaderScores } from './labelled-cases.js';
 import { rocSvg, scatterSvg } from './plots.js';
-import { scoreLabelledCases, type ScoredCase } from './score-cases.js';
+import { scoreLabelledCases, sliceCountImbalance, type ScoredCase } from './score-cases.js';
 import { aucWithCi, delongCaution, delongTest, rocPoints, spearman, youden, type AucWithCi, type DelongTest } from './stats.js';
 
 export interface BenchmarkOptions {
@@ -29,7 +29,7 @@ export interface BenchmarkOptions {
 export interface ModelRow {
   model: string;
   version: string;
-  auc: AucWithCi | null;
+  auc: AucWithCi;
   youden: { threshold: number; sensitivity: number; specificity: number } | null;
   inferenceMsPerSlice: number;
   inferenceSeconds: number;
@@ -67,7 +67,7 @@ const VARIABLES = {
 type Variable = keyof typeof VARIABLES;
 
 function value(row: ModelRow, v: Variable): number | null {
-  return v === 'auc' ? (row.auc?.auc ?? null) : v === 'inference' ? row.inferenceMsPerSlice : v === 'parameters' ? row.parametersOnnx : row.trainingSeconds;
+  return v === 'auc' ? row.auc.auc : v === 'inference' ? row.inferenceMsPerSlice : v === 'parameters' ? row.parametersOnnx : row.trainingSeconds;
 }
 
 function correlate(rows: ModelRow[], x: Variable, y: Variable): Correlation {
@@ -84,8 +84,7 @@ function correlate(rows: ModelRow[], x: Variable, y: Variable): Correlation {
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(3));
 
-function aucText(a: AucWithCi | null): string {
-  if (!a) return 'n/a';
+function aucText(a: AucWithCi): string {
   return a.ci95 ? `${f3(a.auc)} (${f3(a.ci95[0])}-${f3(a.ci95[1])})` : `${f3(a.auc)} (CI undefined)`;
 }
 
@@ -130,9 +129,14 @@ export async function runBenchmark(opts: BenchmarkOptions, config: Config, logge
   const positives = labels.filter(Boolean).length;
   const negatives = labels.length - positives;
   const notes: string[] = [];
-  const both = positives > 0 && negatives > 0;
-  if (!both) notes.push(`ROC AUC, Youden threshold and DeLong need positive and negative cases (have ${positives} and ${negatives})`);
-  const caution = both ? delongCaution(positives, negatives) : null;
+  if (!positives || !negatives) {
+    const unscored = run.cases.filter((c) => c.unscoredReason).map((c) => `${c.id}: ${c.unscoredReason}`);
+    throw new Error(
+      `the benchmark needs positive and negative cases with a score; it has ${positives} and ${negatives}. Nothing written.` +
+        (unscored.length ? ` Cases without a score: ${unscored.join('; ')}` : ''),
+    );
+  }
+  const caution = delongCaution(positives, negatives);
   if (caution) notes.push(caution);
 
   let readerScores: number[] | undefined;
@@ -145,9 +149,9 @@ export async function runBenchmark(opts: BenchmarkOptions, config: Config, logge
   const models: ModelRow[] = pooled.members.map(({ model }) => {
     const name = model.manifest.name;
     const scores = scored.map((c) => c.modelScores[name]!);
-    const auc = both ? aucWithCi(scores, labels) : null;
-    const y = both ? youden(scores, labels) : null;
-    if (auc?.undefinedReason) notes.push(`${name}: DeLong 95% CI undefined: ${auc.undefinedReason}`);
+    const auc = aucWithCi(scores, labels);
+    const y = youden(scores, labels);
+    if (auc.undefinedReason) notes.push(`${name}: DeLong 95% CI undefined: ${auc.undefinedReason}`);
     if (y && !Number.isFinite(y.threshold)) notes.push(`${name}: no threshold separates any positive from the negatives better than chance (Youden J = 0)`);
     const training = (model.manifest.provenance as { trainingSeconds?: unknown }).trainingSeconds;
     return {
@@ -161,9 +165,20 @@ export async function runBenchmark(opts: BenchmarkOptions, config: Config, logge
       parametersDeclared: model.manifest.parameters ?? null,
       trainingSeconds: typeof training === 'number' ? training : null,
       baseline: model.manifest.baseline,
-      readerTest: readerScores && both ? delongTest(scores, readerScores, labels) : null,
+      readerTest: readerScores ? delongTest(scores, readerScores, labels) : null,
     };
   });
+
+  for (const m of models) {
+    if (m.auc.auc < 0.5) notes.push(`${m.model}: AUC ${f3(m.auc.auc)} is below 0.5: it ranks the negative cases above the positive ones more often than not`);
+  }
+  if (models.some((m) => m.parametersDeclared !== null && m.parametersDeclared !== m.parametersOnnx)) {
+    notes.push(
+      'parameters are counted from the ONNX file (its floating-point initializers): fixed constants count, batch norm folded into convolutions at export does not, so the count can differ from the one a manifest declares',
+    );
+  }
+  const sliceBias = sliceCountImbalance(scored);
+  if (sliceBias) notes.push(sliceBias);
 
   const vars: Variable[] = ['auc', 'inference', 'parameters', ...(models.some((m) => m.trainingSeconds !== null) ? (['training'] as const) : [])];
   const correlations = vars.flatMap((x, i) => vars.slice(i + 1).map((y) => correlate(models, x, y)));
@@ -184,17 +199,15 @@ export async function runBenchmark(opts: BenchmarkOptions, config: Config, logge
       unscored: run.cases.filter((c) => c.unscoredReason).map((c) => ({ case: c.id, reason: c.unscoredReason! })),
     },
     models,
-    reader: readerScores && both ? { auc: aucWithCi(readerScores, labels), cases: readerScores.length } : null,
+    reader: readerScores ? { auc: aucWithCi(readerScores, labels), cases: readerScores.length } : null,
     correlations,
     notes,
     files,
   };
 
-  if (both) {
-    const curves = models.map((m) => ({ label: `${m.model} AUC ${f3(m.auc!.auc)}`, points: rocPoints(scored.map((c) => c.modelScores[m.model]!), labels) }));
-    if (report.reader) curves.push({ label: `reader AUC ${f3(report.reader.auc.auc)}`, points: rocPoints(readerScores!, labels) });
-    write('roc.svg', rocSvg(curves, `ROC curves, ${scored.length} cases`));
-  }
+  const curves = models.map((m) => ({ label: `${m.model} AUC ${f3(m.auc.auc)}`, points: rocPoints(scored.map((c) => c.modelScores[m.model]!), labels) }));
+  if (report.reader) curves.push({ label: `reader AUC ${f3(report.reader.auc.auc)}`, points: rocPoints(readerScores!, labels) });
+  write('roc.svg', rocSvg(curves, `ROC curves, ${scored.length} cases`));
   for (const c of correlations) {
     const [x, y] = (Object.keys(VARIABLES) as Variable[]).filter((v) => VARIABLES[v] === c.x || VARIABLES[v] === c.y);
     const points = models.map((m) => ({ label: m.model, x: value(m, x!), y: value(m, y!) })).filter((p): p is { label: string; x: number; y: number } => p.x !== null && p.y !== null);
@@ -206,7 +219,7 @@ export async function runBenchmark(opts: BenchmarkOptions, config: Config, logge
     'table.csv',
     stringify([
       ['model', 'version', 'auc', 'auc_ci_low', 'auc_ci_high', 'auc_ci_note', 'youden_threshold', 'sensitivity', 'specificity', 'inference_ms_per_slice', 'inference_s', 'parameters_onnx', 'parameters_declared', 'training_s'],
-      ...models.map((m) => [m.model, m.version, m.auc?.auc ?? '', m.auc?.ci95?.[0] ?? '', m.auc?.ci95?.[1] ?? '', m.auc?.undefinedReason ?? '', m.youden?.threshold ?? '', m.youden?.sensitivity ?? '', m.youden?.specificity ?? '', m.inferenceMsPerSlice, m.inferenceSeconds, m.parametersOnnx, m.parametersDeclared ?? '', m.trainingSeconds ?? '']),
+      ...models.map((m) => [m.model, m.version, m.auc.auc, m.auc.ci95?.[0] ?? '', m.auc.ci95?.[1] ?? '', m.auc.undefinedReason ?? '', m.youden?.threshold ?? '', m.youden?.sensitivity ?? '', m.youden?.specificity ?? '', m.inferenceMsPerSlice, m.inferenceSeconds, m.parametersOnnx, m.parametersDeclared ?? '', m.trainingSeconds ?? '']),
     ]),
   );
   write('correlations.csv', stringify([['x', 'y', 'n', 'rho', 'p', 'note'], ...correlations.map((c) => [c.x, c.y, c.n, c.rho ?? '', c.p ?? '', c.undefinedReason ?? ''])]));

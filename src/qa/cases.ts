@@ -102,6 +102,11 @@ function queryCases(db: Db, f: CaseFilters, studyId: number | null): CaseSummary
   }));
 }
 
+/** A study is a case once a result exists for one of its series (a study whose jobs all failed is not). */
+export function isCase(db: Db, studyId: number): boolean {
+  return db.prepare('SELECT 1 FROM results r JOIN series se ON se.id = r.series_id WHERE se.study_id = ? LIMIT 1').get(studyId) !== undefined;
+}
+
 export function listCases(db: Db, filters: CaseFilters = {}): CaseSummary[] {
   return queryCases(db, filters, null);
 }

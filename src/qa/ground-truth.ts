@@ -10,8 +10,14 @@ export const SUBTYPES = ['epidural', 'intraparenchymal', 'intraventricular', 'su
 export const GroundTruthInputSchema = z
   .object({
     hemorrhage: z.boolean(),
-    subtypes: z.array(z.enum(SUBTYPES)).default([]),
-    autopsyDate: z.iso.date().optional(),
+    subtypes: z
+      .array(z.enum(SUBTYPES))
+      .refine((s) => new Set(s).size === s.length, { message: 'a subtype is listed twice' })
+      .default([]),
+    autopsyDate: z.iso
+      .date()
+      .refine((d) => d <= new Date().toISOString().slice(0, 10), { message: 'the autopsy date is in the future' })
+      .optional(),
     note: z.string().max(4000).optional(),
   })
   .strict()

@@ -16,7 +16,9 @@ export interface LabelledCase {
 const LABELS: Record<string, boolean> = { '1': true, yes: true, true: true, positive: true, present: true, '0': false, no: false, false: false, negative: false, absent: false };
 
 function readTable(file: string): Record<string, string>[] {
+  if (!existsSync(file)) throw new Error(`${file} does not exist`);
   const text = readFileSync(file, 'utf8');
+  if (text.includes('\0')) throw new Error(`${file} is not a CSV/TSV text file (it holds binary data)`);
   return parse(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), delimiter: file.endsWith('.tsv') ? '\t' : ',', skip_empty_lines: true, trim: true, comment: '#' }) as Record<string, string>[];
 }
 

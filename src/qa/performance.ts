@@ -39,6 +39,9 @@ export function computePerformance(db: Db, f: Pick<CaseFilters, 'from' | 'to' | 
   const caution = both ? delongCaution(positives, negatives) : null;
   if (caution) notes.push(caution);
   const y = both ? youden(scores, labels) : null;
+  const atThreshold = confusionAt(scores, labels, threshold);
+  if (atThreshold.ppv === null && labelled.length) notes.push(`PPV is undefined: no case scores at or above the threshold ${threshold}`);
+  if (atThreshold.npv === null && labelled.length) notes.push(`NPV is undefined: no case scores below the threshold ${threshold}`);
 
   const months = new Map<string, number[]>();
   labelled.forEach((c, i) => months.set(c.analysedAt.slice(0, 7), [...(months.get(c.analysedAt.slice(0, 7)) ?? []), i]));
@@ -58,8 +61,8 @@ export function computePerformance(db: Db, f: Pick<CaseFilters, 'from' | 'to' | 
     awaitingGroundTruth: all.length - labelled.length,
     auc,
     youden: y && { ...y, threshold: Number.isFinite(y.threshold) ? y.threshold : null },
-    atThreshold: confusionAt(scores, labels, threshold),
-    roc: labelled.length ? rocPoints(scores, labels).map((p) => ({ ...p, threshold: Number.isFinite(p.threshold) ? p.threshold : null })) : [],
+    atThreshold,
+    roc: both ? rocPoints(scores, labels).map((p) => ({ ...p, threshold: Number.isFinite(p.threshold) ? p.threshold : null })) : [],
     monthly,
     notes,
   };

@@ -68,3 +68,21 @@ export async function scoreLabelledCases(
   }
   return { cases: scored, inferenceMs, slices };
 }
+
+/**
+ * The case score is a maximum over slices, so a case with hundreds of slices tends to score higher than a single
+ * slice whatever it shows: say so when the classes differ that much in size.
+ */
+export function sliceCountImbalance(cases: readonly { label: boolean; slices: number }[]): string | null {
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : 0;
+  };
+  const pos = median(cases.filter((c) => c.label).map((c) => c.slices));
+  const neg = median(cases.filter((c) => !c.label).map((c) => c.slices));
+  if (!pos || !neg || Math.max(pos, neg) / Math.min(pos, neg) < 5) return null;
+  return (
+    `positive cases have a median of ${pos} slice(s), negative cases ${neg}: the case score is the maximum slice probability, ` +
+    'so the class with more slices per case tends to score higher whatever the images show; compare like with like (whole studies against whole studies)'
+  );
+}

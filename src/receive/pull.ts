@@ -4,6 +4,7 @@
  * and dispatch then run as for any received study.
  */
 import type { Config } from '../config/config.js';
+import { isValidUid } from '../dicom/writer.js';
 import type { ReceivedObject } from './scp.js';
 import { multipartRelatedParts, storeInstance, type StowOutcome } from './stow.js';
 
@@ -28,7 +29,7 @@ export interface PullResult {
 }
 
 export async function pullStudy(source: Source, studyUid: string, ingest: { tmpDir: string; commit: (obj: ReceivedObject) => number }): Promise<PullResult> {
-  if (!/^[0-9.]+$/.test(studyUid)) throw new Error(`"${studyUid}" is not a Study Instance UID`);
+  if (!isValidUid(studyUid)) throw new Error(`"${studyUid}" is not a Study Instance UID`);
   const series = (await (await get(source, `/studies/${studyUid}/series`, 'application/dicom+json')).json()) as Record<string, { Value?: string[] }>[];
   const result: PullResult = { series: series.length, instances: 0, failed: [] };
   for (const s of series) {

@@ -60,6 +60,8 @@ describe('pull mode', () => {
     expect([missing.status, await missing.json()]).toEqual([404, { series: 0, instances: 0, failed: [] }]);
     const bad = await post('not-a-uid');
     expect([bad.status, await bad.json()]).toEqual([400, { error: '"not-a-uid" is not a Study Instance UID' }]);
+    // Dots and empty components pass a digits-and-dots check; `..` would make the node walk the whole PACS.
+    for (const uid of ['1..2', '1.2.', '01.2', '1.2.3a']) expect((await post(uid)).status, uid).toBe(400);
     // The CLI `pull` calls the same endpoint and fails with its answer (spawned async: the node runs in this process).
     const cli = await run(process.execPath, [join(REPO, 'dist/src/cli.js'), 'pull', 'not-a-uid', '--api', `http://127.0.0.1:${node.apiPort}`, '--token', 'qa-secret']);
     expect([cli.status, cli.stdout.trim()]).toEqual([1, '{"error":"\\"not-a-uid\\" is not a Study Instance UID"}']);

@@ -202,6 +202,44 @@ describe.skipIf(!hasPythonStack || !hasScipyStack)('QA: cases, ground truth, liv
     );
   });
 
+  it('refuses malformed input with 4xx and a reason, never 500', async () => {
+    const id = (await cases())[0]!.id;
+    const put = (body: string, type = 'application/json') => call(`/api/cases/${id}/ground-truth`, TOKENS.qa, { method: 'PUT', headers: { 'Content-Type': type }, body });
+    const answers = {
+      'malformed JSON': (await put('{bad')).status,
+      'JSON null': (await put('null')).status,
+      'body over 64 kB': (await put(JSON.stringify({ hemorrhage: false, note: 'x'.repeat(70_000) }))).status,
+      'not JSON': (await put('hemorrhage=false', 'application/x-www-form-urlencoded')).status,
+      'future autopsy date': (await put(JSON.stringify({ hemorrhage: false, autopsyDate: '2999-01-01' }))).status,
+      'subtype twice': (await put(JSON.stringify({ hemorrhage: true, subtypes: ['subdural', 'subdural'] }))).status,
+      'impossible date': (await call('/api/cases?to=2026-13-45', TOKENS.qa)).status,
+      'rolled-over date': (await call('/api/qa/performance?to=2026-02-30', TOKENS.qa)).status,
+      'hex case id': (await call('/api/cases/0x2', TOKENS.qa)).status,
+      'exponent image id': (await call(`/api/cases/${id}/images/1e0.png`, TOKENS.qa)).status,
+      'unknown route': (await call('/api/nothing', TOKENS.qa)).status,
+    };
+    expect(answers).toEqual({
+      'malformed JSON': 400,
+      'JSON null': 400,
+      'body over 64 kB': 413,
+      'not JSON': 415,
+      'future autopsy date': 400,
+      'subtype twice': 400,
+      'impossible date': 400,
+      'rolled-over date': 400,
+      'hex case id': 400,
+      'exponent image id': 400,
+      'unknown route': 404,
+    });
+    // An empty filter value means "not given" (not 0), and the bearer scheme is case-insensitive.
+    expect((await (await call('/api/cases?maxScore=&minScore=', TOKENS.qa)).json()) as unknown[]).toHaveLength(6);
+    const lower = await fetch(`${base}/api/cases`, { headers: { Authorization: `bearer ${TOKENS.qa}` } });
+    expect(lower.status).toBe(200);
+    expect(lower.headers.get('cache-control')).toBe('no-store');
+    expect(lower.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await (await call('/api/cases.csv', TOKENS.qa)).arrayBuffer()).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+  });
+
   it('/metrics speaks the Prometheus text format, from the database', async () => {
     const text = await (await call('/metrics')).text();
     const instances = node.db.prepare('SELECT COUNT(*) FROM instances').pluck().get() as number;

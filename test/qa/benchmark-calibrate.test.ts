@@ -6,7 +6,7 @@
  * Then `calibrate` writes the Youden threshold with its provenance into an ensemble manifest, and refuses when no
  * threshold beats chance.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,13 +64,13 @@ describe.skipIf(!hasPythonStack || !hasScipyStack)('benchmark and calibrate on t
     for (const m of report.models) {
       const s = scores.map((r) => Number(r[m.model]));
       const [k] = knownAnswers([{ scores: s, labels, threshold: 0.5, scores_b: reader }]);
-      expect(m.auc!.auc).toBeCloseTo(k!.auc, 12);
+      expect(m.auc.auc).toBeCloseTo(k!.auc, 12);
       if (k!.se > 0) {
-        expect(m.auc!.ci95![0]).toBeCloseTo(k!.ci95[0], 10);
-        expect(m.auc!.ci95![1]).toBeCloseTo(k!.ci95[1], 10);
+        expect(m.auc.ci95![0]).toBeCloseTo(k!.ci95[0], 10);
+        expect(m.auc.ci95![1]).toBeCloseTo(k!.ci95[1], 10);
       } else {
-        expect(m.auc!.ci95).toBeNull();
-        expect(m.auc!.undefinedReason).toMatch(/variance is 0/);
+        expect(m.auc.ci95).toBeNull();
+        expect(m.auc.undefinedReason).toMatch(/variance is 0/);
       }
       const j = k!.youden.sensitivity + k!.youden.specificity - 1;
       if (j > 0) expect(m.youden).toEqual({ threshold: k!.youden.threshold, sensitivity: expect.closeTo(k!.youden.sensitivity, 12), specificity: expect.closeTo(k!.youden.specificity, 12) });
@@ -100,7 +100,7 @@ describe.skipIf(!hasPythonStack || !hasScipyStack)('benchmark and calibrate on t
       ]),
     ) as number[];
     expect(report.models.map((m) => m.parametersOnnx)).toEqual(counted);
-    const values = { 'ROC AUC': report.models.map((m) => m.auc!.auc), 'inference time (ms/slice)': report.models.map((m) => m.inferenceMsPerSlice), 'parameters (ONNX)': counted };
+    const values = { 'ROC AUC': report.models.map((m) => m.auc.auc), 'inference time (ms/slice)': report.models.map((m) => m.inferenceMsPerSlice), 'parameters (ONNX)': counted };
     const expected = JSON.parse(
       py(['-c', 'import json,sys\nfrom scipy.stats import spearmanr\nv=json.loads(sys.argv[1])\nk=list(v)\nprint(json.dumps([[a,b,*spearmanr(v[a],v[b])] for i,a in enumerate(k) for b in k[i+1:]]))', JSON.stringify(values)]),
     ) as [string, string, number | null, number | null][];
@@ -133,6 +133,35 @@ describe.skipIf(!hasPythonStack || !hasScipyStack)('benchmark and calibrate on t
     const out = await run(process.execPath, [CLI, 'analyze', PHANTOM, '--json', '--models', manifest]);
     const series = (JSON.parse(out.stdout) as { series: { threshold: number }[] }).series;
     expect(series[0]!.threshold).toBe(k!.youden.threshold);
+  });
+
+  it('says when the classes differ so much in slices per case that the maximum-slice score is biased', () => {
+    expect(report.notes.join('\n')).toMatch(/positive cases have a median of 1 slice\(s\), negative cases 133/);
+  });
+
+  it('benchmark refuses a single class, writing nothing; calibrate --out elsewhere writes a manifest that loads', async () => {
+    const oneClass = join(dir, 'one-class.csv');
+    writeFileSync(oneClass, `case,label,path\ncq500-ct-0,0,${CQ500}\nphantom,0,${PHANTOM}\n`);
+    const r = await run(process.execPath, [CLI, 'benchmark', '--cases', oneClass, '--models', BASELINE, '--out', join(dir, 'out-one')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/needs positive and negative cases with a score; it has 0 and 2\. Nothing written/);
+    expect(existsSync(join(dir, 'out-one'))).toBe(false);
+
+    const out = join(dir, 'elsewhere/site-calibrated.json');
+    const folder = await run(process.execPath, [CLI, 'calibrate', '--cases', join(dir, 'cases.csv'), '--manifest', join(dir, 'models/site.ensemble.json'), '--out', dir]);
+    expect([folder.status, folder.stderr]).toEqual([1, expect.stringMatching(/is a folder: give the file name/)]);
+    mkdirSync(join(dir, 'elsewhere'));
+    const c = await run(process.execPath, [CLI, 'calibrate', '--cases', join(dir, 'cases.csv'), '--manifest', join(dir, 'models/site.ensemble.json'), '--out', out, '--rsna-fix']);
+    expect(c.status, c.stderr).toBe(0);
+    const a = await run(process.execPath, [CLI, 'analyze', PHANTOM, '--json', '--models', out]);
+    expect(a.status, a.stderr).toBe(0);
+    expect((JSON.parse(a.stdout) as { ensemble: { members: { name: string }[] } }).ensemble.members.map((m) => m.name)).toEqual(['tiny_cnn']);
+  });
+
+  it('calibrate will not overwrite the manifest shipped in models/ unless told where to write', async () => {
+    const r = await run(process.execPath, [CLI, 'calibrate', '--cases', join(dir, 'cases.csv')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/default\.ensemble\.json is the manifest shipped with the package: give --out FILE/);
   });
 
   it('calibrate refuses when no threshold beats chance, and leaves the manifest as it was', async () => {
