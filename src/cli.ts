@@ -115,12 +115,13 @@ program
 program
   .command('calibrate')
   .description('choose the decision threshold by the Youden index on labelled cases and write it into the manifest with its provenance')
-  .requiredOption('--cases <csv|folder>', 'CSV case,label[,path] or a folder with positive/ and negative/')
+  .option('--cases <csv|folder>', 'CSV case,label[,path] or a folder with positive/ and negative/')
+  .option('--from-db', "instead of --cases: the node's own cases with autopsy ground truth (its database, from --config)")
   .option('--manifest <file>', 'ensemble or model manifest to calibrate (default: the configured one)')
   .option('--out <file>', 'write the calibrated manifest here instead of in place')
   .option('--dry-run', 'print the threshold without writing')
   .addOption(new Option('--rsna-fix', 'apply the RSNA 2019 12-bit intercept correction'))
-  .action(async (opts: { cases: string; manifest?: string; out?: string; dryRun?: boolean; rsnaFix?: boolean }) => {
+  .action(async (opts: { cases?: string; fromDb?: boolean; manifest?: string; out?: string; dryRun?: boolean; rsnaFix?: boolean }) => {
     const config = loadConfig(configPath());
     const { runCalibrate } = await import('./qa/calibrate.js');
     const { createProgress } = await import('./log/progress.js');

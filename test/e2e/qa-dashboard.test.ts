@@ -6,13 +6,13 @@
  * Chromium: a click into a case, its key slices, the ROC chart drawn, and a markup-laden PatientName shown as text.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/service.js';
 import { startTestNode, storescu } from '../helpers/node.js';
-import { CQ500, DATA, PHANTOM, tempDir, waitFor } from '../helpers/peers.js';
+import { CQ500, DATA, PHANTOM, REPO, run, tempDir, waitFor } from '../helpers/peers.js';
 import { hasPythonStack, hasScipyStack, knownAnswers, py, REF, referenceModels, rsnaCopies } from '../helpers/python.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,6 +39,7 @@ describe.skipIf(!hasPythonStack || !hasScipyStack)('QA: cases, ground truth, liv
   let node: RunningNode;
   let dir: string;
   let base: string;
+  let tinyManifest: string;
   const studyOf = new Map<string, string>(); // case name -> Study Instance UID
   const labelOf = new Map<string, { hemorrhage: boolean; subtypes: string[] }>();
   const call = (path: string, token?: string, init: RequestInit = {}) =>
@@ -51,6 +52,7 @@ describe.skipIf(!hasPythonStack || !hasScipyStack)('QA: cases, ground truth, liv
     // scores mix the classes, so the statistics below are not at their edge values (the baseline's AUC here is 0).
     py([join(REF, 'preprocess.py'), CQ500, '--out', join(dir, 'calib.npz'), '--jobs', '2']);
     const [tiny] = referenceModels(join(dir, 'models'), ['tiny_cnn'], join(dir, 'calib.npz'));
+    tinyManifest = tiny!;
     node = await startTestNode(join(dir, 'node'), {
       imaging: { rsnaFix: true },
       inference: { models: [tiny] },
@@ -238,6 +240,18 @@ describe.skipIf(!hasPythonStack || !hasScipyStack)('QA: cases, ground truth, liv
     expect(lower.headers.get('cache-control')).toBe('no-store');
     expect(lower.headers.get('x-content-type-options')).toBe('nosniff');
     expect(Buffer.from(await (await call('/api/cases.csv', TOKENS.qa)).arrayBuffer()).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+  });
+
+  it('calibrate --from-db picks the same Youden threshold from the ground truth entered in the node', async () => {
+    const perf = (await (await call('/api/qa/performance', TOKENS.qa)).json()) as { youden: { threshold: number } };
+    const cfg = join(dir, 'calibrate.yaml');
+    writeFileSync(cfg, `dataDir: ${join(dir, 'node')}\ninference:\n  models: [${tinyManifest}]\n`);
+    const out = join(dir, 'calibrated.model.json');
+    const r = await run(process.execPath, [join(REPO, 'dist/src/cli.js'), '--config', cfg, 'calibrate', '--from-db', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const t = (JSON.parse(readFileSync(out, 'utf8')) as { threshold: { value: number; method: string; provenance: { cases: unknown[] } } }).threshold;
+    expect(t).toMatchObject({ value: perf.youden.threshold, method: 'youden' });
+    expect(t.provenance.cases).toHaveLength(6);
   });
 
   it('/metrics speaks the Prometheus text format, from the database', async () => {
