@@ -1,6 +1,6 @@
 /**
- * `calibrate`: chooses the decision threshold by Youden's index on labelled cases scored by the ensemble itself,
- * and writes it into the manifest with its provenance (cases, when, AUC, sensitivity, specificity, the threshold it
+ * `calibrate`: chooses the decision threshold by Youden's index on labelled cases scored by the ensemble itself
+ * (case files, or the node's own cases with autopsy ground truth), and writes it into the manifest with its provenance (cases, when, AUC, sensitivity, specificity, the threshold it
  * replaced). Reports made afterwards carry the new threshold and its method; the ensemble digest changes with it,
  * so their UIDs differ from those made under the old threshold.
  */
