@@ -124,6 +124,14 @@ export interface CaseDetail extends CaseSummary {
 export function caseDetail(db: Db, studyId: number): CaseDetail | undefined {
   const summary = queryCases(db, {}, studyId)[0];
   if (!summary) return undefined;
+  // Prepared once: they run per result and per output below.
+  const slicesOf = db.prepare(
+    `SELECT s.slice_index AS "index", i.sop_instance_uid AS sopInstanceUid, s.frame, s.z, s.probability, s.model_probabilities AS models
+     FROM slice_results s JOIN instances i ON i.id = s.instance_id WHERE s.result_id = ? ORDER BY s.slice_index`,
+  );
+  const deliveriesOf = db.prepare(
+    `SELECT destination, state, attempts, last_error AS lastError, delivered_at AS deliveredAt FROM dispatches WHERE output_id = ? ORDER BY id`,
+  );
   const series = db
     .prepare(
       `SELECT id, series_uid AS seriesUid, modality, description, state, instance_count AS instances, expected_instances AS expectedInstances,
@@ -146,14 +154,7 @@ export function caseDetail(db: Db, studyId: number): CaseDetail | undefined {
     // Per-slice probabilities for current results; superseded ones keep theirs in the database.
     slices:
       r.supersededBy === null
-        ? (
-            db
-              .prepare(
-                `SELECT s.slice_index AS "index", i.sop_instance_uid AS sopInstanceUid, s.frame, s.z, s.probability, s.model_probabilities AS models
-                 FROM slice_results s JOIN instances i ON i.id = s.instance_id WHERE s.result_id = ? ORDER BY s.slice_index`,
-              )
-              .all(r.id) as { models: string }[]
-          ).map((s) => ({ ...s, models: JSON.parse(s.models) as Record<string, number> }))
+        ? (slicesOf.all(r.id) as { models: string }[]).map((s) => ({ ...s, models: JSON.parse(s.models) as Record<string, number> }))
         : undefined,
   }));
   const skipped = db
@@ -172,11 +173,7 @@ export function caseDetail(db: Db, studyId: number): CaseDetail | undefined {
       .all(studyId) as { id: number }[]
   ).map((o) => ({
     ...o,
-    deliveries: db
-      .prepare(
-        `SELECT destination, state, attempts, last_error AS lastError, delivered_at AS deliveredAt FROM dispatches WHERE output_id = ? ORDER BY id`,
-      )
-      .all(o.id),
+    deliveries: deliveriesOf.all(o.id),
   }));
   const flags = db
     .prepare(
